@@ -1,0 +1,24 @@
+"""Deep Learning Playground: build a network in the browser, watch it train live, open it up."""
+
+import streamlit as st
+import torch
+
+from core.device import best_device, device_label
+from ui.catalog import sections
+from ui.jobs import sidebar_jobs
+
+st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/neurology:", layout="wide")
+
+navigation = st.navigation(
+    {section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.path == "pages/home.py") for p in pages]
+     for section, pages in sections().items()}
+)
+
+with st.sidebar:
+    device = best_device()
+    st.markdown(f"**Device** · {device_label(device)}")
+    st.caption(f"torch {torch.__version__}")
+    st.markdown("**Your training jobs**")
+    sidebar_jobs()
+
+navigation.run()

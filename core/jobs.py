@@ -1,0 +1,542 @@
+"""Background training: a ``TrainingJob`` runs a trainer in a daemon thread; a ``JobManager`` owns
+jobs per visitor session, caps how many run at once and queues the rest in FIFO order.
+
+A *trainer* is any object with
+
+- ``train_step() -> dict``: one optimisation step; returns at least ``loss`` and optionally
+  ``grad_norm``, ``lr`` and other numbers;
+- optionally ``evaluate() -> dict`` (validation numbers), ``snapshot() -> Any`` (page-specific
+  copies such as a decision-surface grid), ``steps_per_epoch: int`` and ``done: bool`` (early stop).
+
+Pages never touch a live model: they read ``job.snapshot()`` (copies) or ask the job thread to run a
+function between two steps with ``job.inspect(fn)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import torch
+
+from .errors import TrainingDiverged
+
+IDLE_TIMEOUT_ENV = "PLAYGROUND_IDLE_TIMEOUT_S"
+CAPACITY_ENV = "PLAYGROUND_MAX_JOBS"
+MAX_HISTORY_ROWS = 4000  # beyond this the step history is thinned to every other row
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+    @property
+    def active(self) -> bool:
+        return self in (JobState.QUEUED, JobState.RUNNING, JobState.PAUSED)
+
+
+@dataclass
+class JobSnapshot:
+    """A consistent, detached copy of a job's progress for drawing."""
+
+    job_id: int
+    name: str
+    state: JobState
+    step: int
+    epoch: float
+    total_steps: int | None
+    history: dict[str, list[float]]
+    evals: dict[str, list[float]]
+    latest: dict[str, float]
+    steps_per_s: float
+    wall_s: float
+    error: str | None
+    queue_position: int | None
+    extra: Any = None
+    extra_step: int = -1
+
+    @property
+    def progress(self) -> float | None:
+        if not self.total_steps:
+            return None
+        return min(1.0, self.step / self.total_steps)
+
+
+@dataclass
+class _History:
+    """Column store of per-step numbers, thinned by 2 whenever it grows past its cap."""
+
+    stride: int = 1
+    columns: dict[str, list[float]] = field(default_factory=dict)
+    _pending: dict[str, list[float]] = field(default_factory=dict)
+    _count: int = 0
+
+    def add(self, step: int, values: dict[str, float]) -> None:
+        for key, value in values.items():
+            self._pending.setdefault(key, []).append(value)
+        self._count += 1
+        if self._count % self.stride:
+            return
+        n = len(self.columns.get("step", ()))
+        self.columns.setdefault("step", []).append(float(step))
+        for key, vals in self._pending.items():
+            col = self.columns.setdefault(key, [math.nan] * n)
+            col.extend([math.nan] * (n - len(col)))
+            col.append(sum(vals) / len(vals))
+        self._pending = {}
+        if n + 1 > MAX_HISTORY_ROWS:
+            self.columns = {k: v[1::2] for k, v in self.columns.items()}
+            self.stride *= 2
+
+    def copy(self) -> dict[str, list[float]]:
+        return {k: list(v) for k, v in self.columns.items()}
+
+
+def _lr_advice(lr: float | None) -> str:
+    if lr is None or not math.isfinite(lr):
+        return "try a smaller learning rate or turn on gradient clipping"
+    if lr > 1e-3:
+        return f"learning rate {lr:g} is too high; try ≤ {lr / 100:g}"
+    return f"with learning rate {lr:g}, check the input scale or weight init, or turn on gradient clipping"
+
+
+class TrainingJob:
+    """One training run in a daemon thread: queued → running ⇄ paused → finished / stopped / failed."""
+
+    _ids = itertools.count(1)
+
+    def __init__(
+        self,
+        trainer: Any | Callable[[], Any],
+        *,
+        name: str = "training",
+        total_steps: int | None = None,
+        eval_every: int | None = None,
+        snapshot_every: int | None = None,
+        seed: int | None = 0,
+        threads: int | None = None,
+        idle_timeout_s: float | None = None,
+        step_delay_s: float = 0.0,
+        start_paused: bool = False,
+    ) -> None:
+        """``trainer`` is a trainer or a zero-argument factory, called (seeded) in the job thread.
+
+        ``step_delay_s`` slows training down on purpose (a "speed" slider for watching it learn).
+        """
+        self.id = next(self._ids)
+        self.name = name
+        self.total_steps = total_steps
+        self.eval_every = eval_every
+        self.snapshot_every = snapshot_every
+        self.seed = seed
+        self.threads = threads
+        self.step_delay_s = step_delay_s
+        if idle_timeout_s is None:
+            idle_timeout_s = float(os.environ.get(IDLE_TIMEOUT_ENV, "600"))
+        self.idle_timeout_s = idle_timeout_s
+        self._factory = trainer if callable(trainer) and not hasattr(trainer, "train_step") else None
+        self.trainer: Any = None if self._factory else trainer
+
+        self._cond = threading.Condition()
+        self._state = JobState.QUEUED
+        self._pause = start_paused
+        self._stop = False
+        self._pending_steps = 0
+        self._thread: threading.Thread | None = None
+        self._inspections: deque[tuple[Callable[[Any], Any], dict]] = deque()
+        self._on_exit: list[Callable[[TrainingJob], None]] = []
+
+        self.step = 0
+        self.error: str | None = None
+        self.queue_position: int | None = None
+        self._history = _History()
+        self._evals = _History()
+        self._latest: dict[str, float] = {}
+        self._extra: Any = None
+        self._extra_step = -1
+        self._rate = 0.0
+        self._t_start: float | None = None
+        self._t_end: float | None = None
+        self.last_seen = time.monotonic()
+
+    # ----------------------------------------------------------------- control (any thread)
+    @property
+    def state(self) -> JobState:
+        return self._state
+
+    @property
+    def pause_requested(self) -> bool:
+        """True from ``pause()``/``step_once()`` until ``resume()``."""
+        return self._pause
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> TrainingJob:
+        """Start the thread (the manager calls this when a slot is free)."""
+        with self._cond:
+            if self._thread is not None or not self._state.active:
+                return self
+            self._state = JobState.PAUSED if self._pause else JobState.RUNNING
+            self.queue_position = None
+            self._thread = threading.Thread(target=self._run, name=f"job-{self.id}-{self.name}", daemon=True)
+            self._thread.start()
+        return self
+
+    def pause(self) -> None:
+        with self._cond:
+            self._pause = True
+            if self._state == JobState.RUNNING:
+                self._state = JobState.PAUSED
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        with self._cond:
+            self._pause = False
+            self._pending_steps = 0
+            if self._state == JobState.PAUSED:
+                self._state = JobState.RUNNING
+            self._cond.notify_all()
+
+    def step_once(self, n: int = 1) -> None:
+        """While paused (or queued to start paused), take ``n`` more steps, then pause again."""
+        with self._cond:
+            self._pause = True
+            if self._state == JobState.RUNNING:
+                self._state = JobState.PAUSED
+            self._pending_steps += n
+            self._cond.notify_all()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Ask the thread to stop and wait up to ``timeout`` seconds for it."""
+        never_started = False
+        with self._cond:
+            self._stop = True
+            if self._thread is None and self._state.active:
+                self._state = JobState.STOPPED
+                self._finish_locked()
+                never_started = True
+            self._cond.notify_all()
+        if never_started:
+            for callback in self._on_exit:
+                callback(self)
+        elif self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread to end; True when it has."""
+        if self._thread is None:
+            return not self._state.active
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def touch(self) -> None:
+        """Mark the job as watched; jobs nobody watches for ``idle_timeout_s`` stop themselves."""
+        self.last_seen = time.monotonic()
+
+    def snapshot(self) -> JobSnapshot:
+        """A cheap consistent copy of the progress; also marks the job as watched."""
+        self.touch()
+        with self._cond:
+            if self._t_start is None:
+                wall = 0.0
+            else:
+                wall = (self._t_end or time.monotonic()) - self._t_start
+            steps_per_epoch = getattr(self.trainer, "steps_per_epoch", 0) or 0
+            return JobSnapshot(
+                job_id=self.id,
+                name=self.name,
+                state=self._state,
+                step=self.step,
+                epoch=self.step / steps_per_epoch if steps_per_epoch else 0.0,
+                total_steps=self.total_steps,
+                history=self._history.copy(),
+                evals=self._evals.copy(),
+                latest=dict(self._latest),
+                steps_per_s=self._rate,
+                wall_s=wall,
+                error=self.error,
+                queue_position=self.queue_position,
+                extra=self._extra,
+                extra_step=self._extra_step,
+            )
+
+    def inspect(self, fn: Callable[[Any], Any], timeout: float = 30.0) -> Any:
+        """Run ``fn(trainer)`` between two training steps (in the job thread) and return its result.
+
+        When the thread is not running (queued or ended), ``fn`` runs right here.
+        """
+        box: dict = {"done": threading.Event()}
+        with self._cond:
+            if not self.alive or self.trainer is None:
+                box = {}
+            else:
+                self._inspections.append((fn, box))
+                self._cond.notify_all()
+        if not box:
+            if self.trainer is None:
+                raise RuntimeError("the model has not been built yet")
+            return fn(self.trainer)
+        if not box["done"].wait(timeout):
+            raise TimeoutError("the training thread did not answer in time")
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
+    def on_exit(self, callback: Callable[[TrainingJob], None]) -> None:
+        self._on_exit.append(callback)
+
+    # ----------------------------------------------------------------- the thread
+    def _run(self) -> None:
+        try:
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            if self.trainer is None:
+                self.trainer = build_seeded(self._factory, self.seed)
+            with self._cond:
+                self._t_start = time.monotonic()
+            self._loop()
+        except TrainingDiverged as exc:
+            self._fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - every error must reach the page
+            self._fail(f"{type(exc).__name__}: {exc}")
+        finally:
+            with self._cond:
+                if self._state.active:
+                    self._state = JobState.STOPPED if self._stop else JobState.FINISHED
+                self._finish_locked()
+                self._cond.notify_all()
+            self._serve_inspections()
+            for callback in self._on_exit:
+                callback(self)
+
+    def _finish_locked(self) -> None:
+        self._t_end = time.monotonic()
+        self.queue_position = None
+
+    def _fail(self, message: str) -> None:
+        with self._cond:
+            self.error = message
+            self._state = JobState.FAILED
+
+    def _serve_inspections(self) -> None:
+        while self._inspections:
+            fn, box = self._inspections.popleft()
+            try:
+                box["result"] = fn(self.trainer)
+            except Exception as exc:  # noqa: BLE001 - handed back to the caller
+                box["error"] = exc
+            box["done"].set()
+
+    def _wait_for_go(self) -> bool:
+        """Block while paused; False when the job should end."""
+        with self._cond:
+            while True:
+                if self._inspections:
+                    self._serve_inspections()
+                if self._stop:
+                    return False
+                if time.monotonic() - self.last_seen > self.idle_timeout_s:
+                    self._stop = True
+                    self.error = "stopped because nobody watched it for a while"
+                    return False
+                if not self._pause:
+                    self._state = JobState.RUNNING
+                    return True
+                if self._pending_steps > 0:
+                    self._pending_steps -= 1
+                    return True
+                self._state = JobState.PAUSED
+                self._cond.wait(0.2)
+
+    def _loop(self) -> None:
+        trainer = self.trainer
+        evaluate = getattr(trainer, "evaluate", None)
+        take_snapshot = getattr(trainer, "snapshot", None)
+        eval_every = self.eval_every or getattr(trainer, "steps_per_epoch", 0) or 50
+        snap_every = self.snapshot_every or eval_every
+        if take_snapshot is not None:
+            self._store_snapshot(take_snapshot())
+        if evaluate is not None:
+            self._record_eval(evaluate())
+        steps_per_epoch = getattr(trainer, "steps_per_epoch", 0) or 0
+        rate_t, rate_step = time.monotonic(), 0
+        while True:
+            finished = self.total_steps is not None and self.step >= self.total_steps
+            if finished or getattr(trainer, "done", False):
+                if evaluate is not None and self.step % eval_every:
+                    self._record_eval(evaluate())
+                if take_snapshot is not None and self.step % snap_every:
+                    self._store_snapshot(take_snapshot())
+                return
+            # Fast path: plain attribute reads; the lock is only taken when something was asked.
+            if self._pause or self._stop or self._inspections or self.step % 64 == 0:
+                if not self._wait_for_go():
+                    return
+            out = trainer.train_step()
+            step = self.step + 1
+            self._check_finite(out, step)
+            if self.step_delay_s:
+                time.sleep(self.step_delay_s)
+            now = time.monotonic()
+            if now - rate_t >= 0.5:
+                self._rate = (step - rate_step) / (now - rate_t)
+                rate_t, rate_step = now, step
+            row = dict(out, wall_s=now - self._t_start)
+            if steps_per_epoch:
+                row["epoch"] = step / steps_per_epoch
+            with self._cond:
+                self.step = step
+                self._latest.update(out)
+                self._latest["steps_per_s"] = self._rate
+                self._history.add(step, row)
+            if evaluate is not None and step % eval_every == 0:
+                self._record_eval(evaluate())
+            if take_snapshot is not None and step % snap_every == 0:
+                self._store_snapshot(take_snapshot())
+
+    def _record_eval(self, values: dict[str, float]) -> None:
+        with self._cond:
+            self._latest.update(values)
+            self._evals.add(self.step, values)
+
+    def _store_snapshot(self, extra: Any) -> None:
+        with self._cond:
+            self._extra, self._extra_step = extra, self.step
+
+    def _check_finite(self, out: dict[str, float], step: int) -> None:
+        for key in ("loss", "grad_norm"):
+            value = out.get(key)
+            if value is not None and not math.isfinite(value):
+                what = "loss" if key == "loss" else "gradient norm"
+                kind = "NaN" if math.isnan(value) else "infinite"
+                raise TrainingDiverged(f"The {what} became {kind} at step {step} — {_lr_advice(out.get('lr'))}.")
+
+
+def build_seeded(factory: Callable[[], Any], seed: int | None) -> Any:
+    """Call ``factory`` with torch's and numpy's global generators seeded, without disturbing others."""
+    if seed is None:
+        return factory()
+    with _SEED_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        state = np.random.get_state()
+        np.random.seed(seed)
+        try:
+            return factory()
+        finally:
+            np.random.set_state(state)
+
+
+_SEED_LOCK = threading.Lock()
+
+
+def default_capacity() -> int:
+    """How many jobs train at once: ``PLAYGROUND_MAX_JOBS``, else the number of CPU cores."""
+    value = os.environ.get(CAPACITY_ENV)
+    if value and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, os.cpu_count() or 1)
+
+
+class JobManager:
+    """Owns jobs per session, runs at most ``capacity`` at once, queues the rest (FIFO)."""
+
+    def __init__(self, capacity: int | None = None) -> None:
+        self.capacity = capacity or default_capacity()
+        self._lock = threading.RLock()
+        self._owners: dict[int, str] = {}
+        self._jobs: dict[str, dict[int, TrainingJob]] = {}
+        self._queue: deque[TrainingJob] = deque()
+
+    def submit(self, session_id: str, job: TrainingJob) -> TrainingJob:
+        """Give ``job`` to ``session_id``; it starts now if a slot is free, else waits in line."""
+        if job.threads is None:
+            job.threads = max(1, (os.cpu_count() or 1) // self.capacity)
+        with self._lock:
+            self._forget_unwatched()
+            self._owners[job.id] = session_id
+            self._jobs.setdefault(session_id, {})[job.id] = job
+            job.on_exit(self._on_exit)
+            self._queue.append(job)
+            self._fill()
+        return job
+
+    def jobs(self, session_id: str) -> list[TrainingJob]:
+        """This session's jobs, oldest first; other sessions' jobs are invisible."""
+        with self._lock:
+            return list(self._jobs.get(session_id, {}).values())
+
+    def get(self, session_id: str, job_id: int) -> TrainingJob | None:
+        with self._lock:
+            return self._jobs.get(session_id, {}).get(job_id)
+
+    def discard(self, session_id: str, job: TrainingJob) -> None:
+        """Stop ``job`` if it runs and forget it, so its model can be freed."""
+        with self._lock:
+            if self._owners.get(job.id) != session_id:
+                raise PermissionError("this job belongs to another session")
+        job.stop()
+        with self._lock:
+            self._owners.pop(job.id, None)
+            self._jobs.get(session_id, {}).pop(job.id, None)
+            if not self._jobs.get(session_id):
+                self._jobs.pop(session_id, None)
+            if job in self._queue:
+                self._queue.remove(job)
+            self._renumber()
+
+    def end_session(self, session_id: str) -> None:
+        """Stop and forget every job of a session that has gone."""
+        for job in self.jobs(session_id):
+            self.discard(session_id, job)
+
+    def running(self) -> int:
+        with self._lock:
+            return sum(1 for per in self._jobs.values() for j in per.values() if j.alive)
+
+    def queued(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    def _forget_unwatched(self) -> None:
+        """Drop ended jobs nobody has looked at for a while; their session may hold them still."""
+        now = time.monotonic()
+        for session_id, per in list(self._jobs.items()):
+            for job_id, job in list(per.items()):
+                if not job.state.active and now - job.last_seen > job.idle_timeout_s:
+                    del per[job_id]
+                    self._owners.pop(job_id, None)
+            if not per:
+                del self._jobs[session_id]
+
+    def _on_exit(self, job: TrainingJob) -> None:
+        with self._lock:
+            self._fill()
+
+    def _fill(self) -> None:
+        self._queue = deque(job for job in self._queue if job.state.active)
+        running = sum(1 for per in self._jobs.values() for j in per.values() if j.alive and j.state.active)
+        while self._queue and running < self.capacity:
+            job = self._queue.popleft()
+            if job.state.active:
+                job.start()
+                running += 1
+        self._renumber()
+
+    def _renumber(self) -> None:
+        for position, job in enumerate(self._queue, start=1):
+            job.queue_position = position

@@ -1,0 +1,24 @@
+"""Who is this visitor, and the one job manager shared by all of them."""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from core.jobs import JobManager
+
+
+@st.cache_resource
+def manager() -> JobManager:
+    """The process-wide job manager (capacity from ``PLAYGROUND_MAX_JOBS`` or the CPU count)."""
+    return JobManager()
+
+
+def session_id() -> str:
+    """A stable id for this browser session; jobs are owned by it."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        return ctx.session_id
+    return st.session_state.setdefault("_playground_session", uuid.uuid4().hex)
