@@ -1,0 +1,264 @@
+"""Plotly figures for the sequence lab: forecasts over the truth, gate heatmaps (units × time), gradient flow
+through time, race curves and text coloured by a hidden unit. Arrays in, ``go.Figure`` out."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.inspect.gates import GATE_TITLES, SIGMOID_GATES, TANH_STATES
+
+CELL_COLORS = {"RNN": "#d62728", "LSTM": "#1f77b4", "GRU": "#2ca02c"}
+SIGMOID_SCALE = "Viridis"  # gates live in (0, 1): sequential
+DIVERGING_SCALE = "RdBu_r"  # signed values: blue < 0 < red, white at 0
+_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+
+
+def color(cell: str) -> str:
+    return CELL_COLORS.get(cell, "#7f7f7f")
+
+
+def _finite(xs: Sequence[float], ys: Sequence[float]) -> tuple[list[float], list[float]]:
+    pairs = [(x, y) for x, y in zip(xs, ys, strict=False) if y is not None and math.isfinite(y)]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def char_label(ch: str) -> str:
+    """A visible stand-in for whitespace characters."""
+    return {"\n": "↵", " ": "␣"}.get(ch, ch)
+
+
+# ----------------------------------------------------------------------------- task outputs
+def forecast_figure(series: np.ndarray, split: int, origins: np.ndarray, horizon: int,
+                    predictions: dict[str, np.ndarray], *, context: int = 60, mean: float = 0.0,
+                    std: float = 1.0, height: int = 340) -> go.Figure:
+    """The validation part of the series with each cell's forecasts drawn over it.
+
+    Forecasts are tiled: from every ``horizon``-th origin the model's full ``horizon``-step forecast, so
+    the dashed line is what it would have said, block by block, looking only at the past window.
+    """
+    fig = go.Figure()
+    start = max(0, split - context)
+    t = np.arange(start, len(series))
+    fig.add_trace(go.Scatter(x=t, y=series[start:] * std + mean, name="truth", mode="lines",
+                             line={"color": "#444", "width": 1.5}))
+    fig.add_vrect(x0=start, x1=split, fillcolor="#999", opacity=0.12, line_width=0,
+                  annotation_text="training data", annotation_position="top left")
+    tiles = np.arange(0, len(origins), horizon)
+    for cell, pred in predictions.items():
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for k in tiles:
+            xs += [*range(int(origins[k]), int(origins[k]) + horizon), None]
+            ys += [*(pred[k] * std + mean).tolist(), None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, name=f"{cell} forecast", mode="lines", connectgaps=False,
+                                 line={"color": color(cell), "dash": "dash", "width": 2}))
+    fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.2}, uirevision="forecast",
+                      title={"text": f"Validation series and {horizon}-step forecasts (each block starts from the "
+                                     "true past only)", "font": {"size": 14}})
+    fig.update_xaxes(title_text="time step")
+    fig.update_yaxes(title_text="value")
+    return fig
+
+
+def adding_figure(y_true: np.ndarray, predictions: dict[str, np.ndarray], *, height: int = 340) -> go.Figure:
+    """Predicted against true sum on validation sequences; a model that remembers nothing answers ≈ 1."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 2], y=[0, 2], mode="lines", name="perfect", line={"color": "#444", "dash": "dot"}))
+    fig.add_trace(go.Scatter(x=[0, 2], y=[1, 1], mode="lines", name="remembers nothing (answers 1)",
+                             line={"color": "#999", "dash": "dash"}))
+    for cell, pred in predictions.items():
+        fig.add_trace(go.Scatter(x=y_true[:, 0], y=pred[:, 0], mode="markers", name=cell,
+                                 marker={"color": color(cell), "size": 5, "opacity": 0.6}))
+    fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.25}, uirevision="adding",
+                      title={"text": "Adding problem: predicted vs true sum (validation)", "font": {"size": 14}})
+    fig.update_xaxes(title_text="true sum of the two marked numbers", range=[0, 2])
+    fig.update_yaxes(title_text="predicted sum", range=[-0.1, 2.1])
+    return fig
+
+
+def race_curves(history: dict[str, list[float]], evals: dict[str, list[float]], cells: Sequence[str], *,
+                baseline: float | None = None, baseline_label: str = "", diverged: dict[str, int] | None = None,
+                log_y: bool = True, height: int = 340) -> go.Figure:
+    """Training (solid) and validation (dotted, markers) loss of every cell on one chart."""
+    fig = go.Figure()
+    for cell in cells:
+        if f"loss/{cell}" in history:
+            x, y = _finite(history["step"], history[f"loss/{cell}"])
+            fig.add_trace(go.Scatter(x=x, y=y, name=f"{cell} train", mode="lines", legendgroup=cell,
+                                     line={"color": color(cell), "width": 1.5}))
+        if f"val_loss/{cell}" in evals:
+            x, y = _finite(evals["step"], evals[f"val_loss/{cell}"])
+            fig.add_trace(go.Scatter(x=x, y=y, name=f"{cell} validation", mode="lines+markers", legendgroup=cell,
+                                     line={"color": color(cell), "dash": "dot"}, marker={"size": 4}))
+    for cell, step in (diverged or {}).items():
+        fig.add_vline(x=step, line={"color": color(cell), "dash": "dash"},
+                      annotation_text=f"{cell} diverged", annotation_position="top")
+    if baseline is not None and math.isfinite(baseline) and baseline > 0:
+        fig.add_hline(y=baseline, line={"color": "#777", "dash": "dash"}, annotation_text=baseline_label,
+                      annotation_position="bottom right")
+    fig.update_xaxes(title_text="step")
+    fig.update_yaxes(title_text="loss" + (" (log scale)" if log_y else ""), type="log" if log_y else "linear")
+    fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.25}, uirevision="race")
+    return fig
+
+
+# ----------------------------------------------------------------------------- gates
+def _colors_for(name: str, values: np.ndarray) -> dict:
+    if name in SIGMOID_GATES:
+        return {"colorscale": SIGMOID_SCALE, "zmin": 0.0, "zmax": 1.0}
+    if name in TANH_STATES:
+        return {"colorscale": DIVERGING_SCALE, "zmin": -1.0, "zmax": 1.0, "zmid": 0.0}
+    bound = float(np.nanmax(np.abs(values))) if values.size else 1.0
+    return {"colorscale": DIVERGING_SCALE, "zmin": -max(bound, 1e-6), "zmax": max(bound, 1e-6), "zmid": 0.0}
+
+
+def gate_heatmaps(states: dict[str, np.ndarray], names: Sequence[str], *, x_labels: Sequence[str] | None = None,
+                  input_values: np.ndarray | None = None, input_label: str = "input",
+                  markers: Sequence[int] = (), title: str = "") -> go.Figure:
+    """One heatmap (units × time) per gate or state in ``names``; ``states[name]`` is (T, H).
+
+    Sigmoid gates (i, f, o, r, z) use a sequential 0..1 scale; tanh quantities (g, n, h) a diverging −1..1
+    scale; the LSTM cell state c a diverging scale symmetric around 0. ``input_values`` (T,) adds a line
+    row on top; ``markers`` draws vertical lines at those steps through every row.
+    """
+    rows = list(names)
+    steps, units = states[rows[0]].shape
+    has_input = input_values is not None
+    n_rows = len(rows) + has_input
+    unit_px = int(min(260, max(90, units * 4)))
+    heights = ([70] if has_input else []) + [unit_px] * len(rows)
+    titles = ([input_label] if has_input else []) + [GATE_TITLES.get(n, n) for n in rows]
+    fig = make_subplots(rows=n_rows, cols=1, shared_xaxes=True, vertical_spacing=min(0.06, 0.25 / n_rows),
+                        row_heights=heights, subplot_titles=titles)
+    t = np.arange(steps)
+    if has_input:
+        fig.add_trace(go.Scatter(x=t, y=input_values, mode="lines+markers", line={"color": "#444"},
+                                 marker={"size": 3}, showlegend=False, name=input_label), row=1, col=1)
+    bars_shown: set[str] = set()
+    for k, name in enumerate(rows):
+        row = k + 1 + has_input
+        z = states[name].T
+        scale = _colors_for(name, z)
+        kind = "sigmoid" if name in SIGMOID_GATES else ("tanh" if name in TANH_STATES else name)
+        domain = fig.layout[f"yaxis{'' if row == 1 else row}"].domain
+        show_bar = kind not in bars_shown
+        bars_shown.add(kind)
+        bar_title = {"sigmoid": "gate 0..1", "tanh": "tanh −1..1"}.get(kind, name)
+        fig.add_trace(go.Heatmap(
+            z=z, x=t, y=np.arange(units), showscale=show_bar, **scale,
+            colorbar={"title": {"text": bar_title, "side": "right"}, "len": (domain[1] - domain[0]) * 1.0,
+                      "y": (domain[0] + domain[1]) / 2, "thickness": 12, "x": 1.01},
+            hovertemplate=f"{name}: unit %{{y}}, step %{{x}}<br>value %{{z:.3f}}<extra></extra>"), row=row, col=1)
+        fig.update_yaxes(title_text="unit", row=row, col=1, autorange="reversed")
+    for m in markers:
+        fig.add_vline(x=m, line={"color": "#ff7f0e", "width": 1.5, "dash": "dot"})
+    if x_labels is not None and steps <= 160:
+        fig.update_xaxes(tickmode="array", tickvals=list(t), ticktext=[char_label(c) for c in x_labels],
+                         tickangle=0, tickfont={"size": 10}, row=n_rows, col=1)
+    fig.update_xaxes(title_text="time step" if x_labels is None else "input character", row=n_rows, col=1)
+    fig.update_layout(height=int(sum(heights) + 60 * n_rows + 60), margin={"l": 10, "r": 70, "t": 50, "b": 10},
+                      title={"text": title, "font": {"size": 14}}, uirevision="gates")
+    return fig
+
+
+# ----------------------------------------------------------------------------- gradients
+def grad_flow_figure(curves: dict[str, np.ndarray], *, title: str = "", height: int = 340) -> go.Figure:
+    """‖∂L/∂h_t‖ against t on a log scale; keys like "LSTM · init" are dashed, others solid.
+
+    A curve that falls off to the left means the error at the end barely reaches early steps (vanishing);
+    one that rises to the left means it is amplified on the way back (exploding).
+    """
+    fig = go.Figure()
+    for label, norms in curves.items():
+        cell = label.split(" ")[0]
+        init = "init" in label
+        t = np.arange(1, len(norms) + 1)
+        y = np.where(norms > 0, norms, np.nan)
+        fig.add_trace(go.Scatter(x=t, y=y, name=label, mode="lines", line={"color": color(cell),
+                                 "dash": "dash" if init else "solid", "width": 1.5 if init else 2.5},
+                                 hovertemplate="t=%{x}<br>‖∂L/∂h_t‖=%{y:.3e}<extra>" + label + "</extra>"))
+    fig.update_xaxes(title_text="time step t (the loss is at the last step)")
+    fig.update_yaxes(title_text="‖∂L/∂h_t‖ (log scale)", type="log", exponentformat="power")
+    fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.25}, uirevision="gradflow",
+                      title={"text": title, "font": {"size": 14}})
+    return fig
+
+
+def grad_norm_steps(history: dict[str, list[float]], cells: Sequence[str], *, clip_norm: float | None = None,
+                    previous: dict[str, tuple[list[float], list[float]]] | None = None,
+                    height: int = 320) -> go.Figure:
+    """Global gradient norm per step (before clipping) for each cell, the clipping threshold, and the norm
+    actually applied after clipping; ``previous`` overlays another run's curves (label → (steps, norms))."""
+    fig = go.Figure()
+    for label, (x, y) in (previous or {}).items():
+        x, y = _finite(x, y)
+        fig.add_trace(go.Scatter(x=x, y=y, name=label, mode="lines", line={"color": "#bbb", "width": 1}))
+    for cell in cells:
+        key = f"grad_norm/{cell}"
+        if key not in history:
+            continue
+        x, y = _finite(history["step"], history[key])
+        fig.add_trace(go.Scatter(x=x, y=y, name=f"{cell} before clipping", mode="lines",
+                                 line={"color": color(cell), "width": 1.5}))
+        if clip_norm:
+            fig.add_trace(go.Scatter(x=x, y=np.minimum(y, clip_norm), name=f"{cell} applied (clipped)",
+                                     mode="lines", line={"color": color(cell), "width": 1, "dash": "dot"}))
+    if clip_norm:
+        fig.add_hline(y=clip_norm, line={"color": "#000", "dash": "dash"}, annotation_text=f"max-norm {clip_norm:g}",
+                      annotation_position="top right")
+    fig.update_xaxes(title_text="step")
+    fig.update_yaxes(title_text="global gradient norm (log scale)", type="log", exponentformat="power")
+    fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.25}, uirevision="gradsteps")
+    return fig
+
+
+# ----------------------------------------------------------------------------- LSTMVis-style text
+def colored_text(chars: Sequence[str], values: np.ndarray, *, width: int = 60, title: str = "",
+                 span: tuple[int, int] | None = None, symmetric: bool = True) -> go.Figure:
+    """The text laid out in rows of ``width`` characters, each cell coloured by ``values`` (one per char).
+
+    ``span`` outlines the selected characters [start, end).
+    """
+    n = len(chars)
+    rows = max(1, math.ceil(n / width))
+    z = np.full((rows, width), np.nan)
+    text = np.full((rows, width), "", dtype=object)
+    for k, ch in enumerate(chars):
+        z[k // width, k % width] = values[k]
+        text[k // width, k % width] = char_label(ch)
+    bound = float(np.nanmax(np.abs(values))) if n else 1.0
+    scale = {"zmin": -bound, "zmax": bound, "zmid": 0.0} if symmetric else {"zmin": 0.0, "zmax": 1.0}
+    fig = go.Figure(go.Heatmap(z=z, text=text, texttemplate="%{text}", textfont={"size": 13},
+                               colorscale=DIVERGING_SCALE if symmetric else SIGMOID_SCALE, xgap=1, ygap=3,
+                               customdata=np.arange(rows * width).reshape(rows, width),
+                               hovertemplate="char #%{customdata} '%{text}'<br>activation %{z:.3f}<extra></extra>",
+                               colorbar={"thickness": 12}, **scale))
+    if span is not None:
+        for k in range(max(0, span[0]), min(n, span[1])):
+            r, c = divmod(k, width)
+            fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                          line={"color": "#000", "width": 1.5})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1.6)
+    fig.update_layout(height=min(700, 70 + rows * 32), margin={"l": 5, "r": 5, "t": 35, "b": 5},
+                      title={"text": title, "font": {"size": 14}}, plot_bgcolor="white")
+    return fig
+
+
+def span_units_figure(top: Sequence[tuple[int, float]], *, height: int = 280) -> go.Figure:
+    """Bar chart of the units that react most to a selected span (score = mean on span − mean elsewhere)."""
+    units = [f"unit {u}" for u, _ in top]
+    scores = [s for _, s in top]
+    fig = go.Figure(go.Bar(x=scores, y=units, orientation="h",
+                           marker={"color": ["#d62728" if s > 0 else "#1f77b4" for s in scores]},
+                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="mean activation on span − elsewhere")
+    fig.update_layout(height=height, margin=_MARGIN, title={"text": "Units most active on the span",
+                                                            "font": {"size": 14}})
+    return fig
