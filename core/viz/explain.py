@@ -1,0 +1,226 @@
+"""Figures for the Explain page: the input next to every method's heatmap and overlay, class probabilities,
+deletion curves, randomization (sanity-check) similarities, and feature / neuron importance for MLPs.
+
+Pure functions: numpy arrays in, ``go.Figure`` out. Signed maps use a diverging RdBu scale centred at 0
+(red = evidence for the class, blue = against); magnitudes use sequential scales.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+DIVERGING = "RdBu_r"  # red positive, blue negative
+SEQUENTIAL = {"positive": "Reds", "negative": "Blues", "absolute": "Viridis"}
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf", "#393b79")
+
+
+def normalise(values: np.ndarray, clip_percentile: float = 99.5) -> np.ndarray:
+    """Scale a map to [-1, 1] by its ``clip_percentile``-th absolute value (a few outliers do not wash it out)."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = np.percentile(np.abs(values), clip_percentile) if values.size else 0.0
+    if not np.isfinite(scale) or scale <= 0:
+        scale = float(np.abs(values).max()) or 1.0
+    return np.clip(values / scale, -1, 1)
+
+
+def colour_scale(sign: str, signed: bool = True) -> tuple[str, float, float]:
+    """(colorscale, zmin, zmax) for maps after :func:`core.explain.apply_sign` with ``sign``."""
+    if sign == "all" and signed:
+        return DIVERGING, -1.0, 1.0
+    return SEQUENTIAL.get(sign, "Reds"), 0.0, 1.0
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W), (H, W, 1) or (H, W, 3) values in 0..1 → (H, W, 3) uint8."""
+    img = np.asarray(image, dtype=np.float64)
+    if img.ndim == 3 and img.shape[0] in (1, 3) and img.shape[-1] not in (1, 3):
+        img = img.transpose(1, 2, 0)
+    if img.ndim == 2:
+        img = img[..., None]
+    if img.shape[-1] == 1:
+        img = np.repeat(img, 3, axis=-1)
+    return (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
+
+
+def overlay(image: np.ndarray, values: np.ndarray, *, signed: bool = True, strength: float = 0.85) -> np.ndarray:
+    """The input in grey with the normalised map painted over it: red for positive, blue for negative,
+    opacity proportional to the magnitude. Returns (H, W, 3) uint8."""
+    grey = to_rgb(image).astype(np.float64).mean(axis=-1, keepdims=True) / 255.0
+    base = 0.25 + 0.5 * grey  # keep the input visible but muted
+    v = normalise(values)
+    alpha = (np.abs(v) * strength)[..., None]
+    red, blue = np.array([0.84, 0.10, 0.11]), np.array([0.13, 0.40, 0.67])
+    colour = np.where(v[..., None] >= 0, red, blue) if signed else np.broadcast_to(red, (*v.shape, 3))
+    out = base * (1 - alpha) + colour * alpha
+    return (np.clip(out, 0, 1) * 255).round().astype(np.uint8)
+
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, float]], *, sign: str = "all",
+                     signed: Sequence[bool] | None = None, overlays: bool = True, columns: int = 6,
+                     cell_px: int = 190) -> go.Figure:
+    """The input, then each method's heatmap side by side (titled with its time), and — with ``overlays`` — a
+    second row per block with the map painted over the input.
+
+    ``maps`` are ``(title, (H, W) map after the sign option, seconds)``; each map is normalised to its own
+    99.5-th percentile magnitude so that all share one colour bar (relative attribution).
+    """
+    signed = list(signed) if signed is not None else [True] * len(maps)
+    items: list[tuple[str, np.ndarray | None, float | None, bool]] = [("input", None, None, True)]
+    items += [(t, m, s, sg) for (t, m, s), sg in zip(maps, signed, strict=True)]
+    cols = max(1, min(columns, len(items)))
+    blocks = math.ceil(len(items) / cols)
+    rows = blocks * (2 if overlays else 1)
+    titles: list[str] = []
+    for b in range(blocks):
+        chunk = items[b * cols:(b + 1) * cols]
+        titles += [("<b>input</b>" if m is None else f"<b>{t}</b><br>{format_seconds(s)}") for t, m, s, _ in chunk]
+        titles += [""] * (cols - len(chunk))
+        if overlays:
+            titles += [("" if m is None else "overlay") for t, m, s, _ in chunk] + [""] * (cols - len(chunk))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
+                        vertical_spacing=0.06 if rows > 1 else 0.02)
+    any_diverging = any(sign == "all" and sg for _, m, _, sg in items if m is not None)
+    scale, zmin, zmax = colour_scale(sign, any_diverging)
+    rgb = to_rgb(image)
+    for i, (title, values, _, sg) in enumerate(items):
+        block, col = divmod(i, cols)
+        row = block * (2 if overlays else 1) + 1
+        if values is None:
+            fig.add_trace(go.Image(z=rgb, hovertemplate="x %{x}, y %{y}<extra>input</extra>"), row=row, col=col + 1)
+            continue
+        v = normalise(values)
+        if sign != "all" or not any_diverging:
+            v = np.clip(v, 0, 1)
+        fig.add_trace(go.Heatmap(z=v, coloraxis="coloraxis", customdata=values,
+                                 hovertemplate="x %{x}, y %{y}<br>relative %{z:.2f}<br>raw %{customdata:.3g}"
+                                 f"<extra>{title}</extra>"), row=row, col=col + 1)
+        if overlays:
+            fig.add_trace(go.Image(z=overlay(image, values, signed=sg and sign == "all"),
+                                   hovertemplate=f"x %{{x}}, y %{{y}}<extra>{title}</extra>"),
+                          row=row + 1, col=col + 1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
+                     scaleanchor="x", constrain="domain")
+    for r in range(1, rows + 1):  # square cells: each y axis follows its own x axis
+        for c in range(1, cols + 1):
+            idx = (r - 1) * cols + c
+            fig.update_yaxes(scaleanchor=f"x{'' if idx == 1 else idx}", row=r, col=c)
+    bar_title = "attribution<br>(relative)" if any_diverging and sign == "all" else f"{sign}<br>(relative)"
+    fig.update_layout(coloraxis={"colorscale": scale, "cmin": zmin, "cmax": zmax,
+                                 "colorbar": {"title": {"text": bar_title}, "len": 0.8, "thickness": 14}},
+                      height=int(cell_px * rows + 40 * blocks + 30), margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def probability_bars(probs: np.ndarray, class_names: Sequence[str], *, target: int | None = None,
+                     true_label: int | None = None, height: int = 260) -> go.Figure:
+    """The model's class probabilities; the explained class highlighted, the true class marked."""
+    probs = np.asarray(probs, dtype=np.float64)
+    colours = ["#d62728" if i == target else "#9ecae1" for i in range(len(probs))]
+    text = [f"{p:.0%}" + (" ✓" if i == true_label else "") for i, p in enumerate(probs)]
+    fig = go.Figure(go.Bar(x=list(class_names), y=probs, marker_color=colours, text=text, textposition="outside",
+                           hovertemplate="class %{x}<br>probability %{y:.3f}<extra></extra>"))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
+                      title={"text": "Model's probabilities (red: the explained class, ✓: true label)",
+                             "font": {"size": 13}})
+    fig.update_yaxes(title_text="probability", range=[0, 1.15], tickformat=".0%")
+    fig.update_xaxes(title_text="class", type="category")
+    return fig
+
+
+def deletion_figure(curves: dict[str, tuple[np.ndarray, np.ndarray, float]],
+                    reference: tuple[np.ndarray, np.ndarray, float] | None = None, *,
+                    class_name: str = "", height: int = 340) -> go.Figure:
+    """Probability of the explained class as the most-attributed pixels are replaced by the baseline, one line
+    per method (legend shows the area under the curve: lower = more faithful)."""
+    fig = go.Figure()
+    for i, (name, (fr, probs, auc)) in enumerate(sorted(curves.items(), key=lambda kv: kv[1][2])):
+        fig.add_trace(go.Scatter(x=fr, y=probs, mode="lines", name=f"{name} · AUC {auc:.3f}",
+                                 line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+                                 hovertemplate="%{x:.0%} removed → p = %{y:.3f}<extra>" + name + "</extra>"))
+    if reference is not None:
+        fr, probs, auc = reference
+        fig.add_trace(go.Scatter(x=fr, y=probs, mode="lines", name=f"random order · AUC {auc:.3f}",
+                                 line={"color": "#444", "dash": "dash", "width": 2}))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      title={"text": f"Deletion curves{f' for class {class_name}' if class_name else ''}: "
+                                     "lower and faster = the map found what the model uses", "font": {"size": 13}},
+                      legend={"font": {"size": 11}})
+    fig.update_xaxes(title_text="fraction of pixels removed (most attributed first)", tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(title_text="probability of the class", range=[0, 1.05], tickformat=".0%")
+    return fig
+
+
+def randomization_bars(similarity: dict[str, float], *, height: int | None = None) -> go.Figure:
+    """Spearman rank correlation between each method's map on the trained model and on a randomized copy:
+    near 1 means the map does not depend on what the model learned."""
+    names = sorted(similarity, key=lambda k: similarity[k])
+    values = [similarity[n] for n in names]
+    colours = ["#d62728" if v >= 0.5 else "#ff7f0e" if v >= 0.2 else "#2ca02c" for v in values]
+    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=colours,
+                           text=[f"{v:.2f}" for v in values], textposition="outside",
+                           hovertemplate="%{y}: ρ = %{x:.3f}<extra></extra>"))
+    fig.add_vline(x=0.5, line_dash="dot", line_color="#888")
+    fig.update_layout(height=height or 90 + 32 * len(names), margin={"l": 10, "r": 30, "t": 40, "b": 10},
+                      title={"text": "Sanity check: similarity to the map of a randomized model "
+                                     "(green = passes, red = map ignores the weights)", "font": {"size": 13}})
+    fig.update_xaxes(title_text="Spearman rank correlation of |attribution|", range=[min(-0.2, min(values, default=0))
+                                                                                      - 0.05, 1.15])
+    return fig
+
+
+def cascading_figure(results: dict[str, tuple[list[str], list[float]]], *, height: int = 340) -> go.Figure:
+    """Cascading randomization: similarity as layers are randomized from the output down."""
+    fig = go.Figure()
+    for i, (name, (steps, corrs)) in enumerate(results.items()):
+        fig.add_trace(go.Scatter(x=["trained", *steps], y=[1.0, *corrs], mode="lines+markers", name=name,
+                                 line={"color": PALETTE[i % len(PALETTE)]}))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      title={"text": "Cascading randomization: layers re-initialised from the output down",
+                             "font": {"size": 13}})
+    fig.update_xaxes(title_text="last layer randomized (all layers to its right in the list are random too)",
+                     type="category")
+    fig.update_yaxes(title_text="Spearman ρ with the trained map", range=[-0.3, 1.05])
+    return fig
+
+
+def feature_importance_bars(names: Sequence[str], mean_abs: np.ndarray, mean_signed: np.ndarray, *,
+                            height: int = 300) -> go.Figure:
+    """Mean |IG| per input feature, with the mean signed attribution alongside."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=list(names), y=mean_abs, name="mean |attribution|", marker_color="#636efa"))
+    fig.add_trace(go.Bar(x=list(names), y=mean_signed, name="mean signed attribution",
+                         marker_color=["#d62728" if v >= 0 else "#1f77b4" for v in mean_signed]))
+    fig.update_layout(barmode="group", height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      title={"text": "Input-feature importance (Integrated Gradients over the data set)",
+                             "font": {"size": 13}}, legend={"orientation": "h", "y": -0.25})
+    fig.update_yaxes(title_text="attribution (output units)")
+    return fig
+
+
+def neuron_importance_figure(layers: Sequence[tuple[str, np.ndarray]], *, height: int = 300) -> go.Figure:
+    """One heat row per hidden layer: each neuron's mean |conductance|."""
+    width = max((len(v) for _, v in layers), default=1)
+    z = np.full((len(layers), width), np.nan)
+    for i, (_, values) in enumerate(layers):
+        z[i, :len(values)] = values
+    fig = go.Figure(go.Heatmap(z=z, x=[f"neuron {j + 1}" for j in range(width)], y=[n for n, _ in layers],
+                               colorscale="Viridis", colorbar={"title": {"text": "mean<br>|conductance|"}},
+                               texttemplate="%{z:.2f}",
+                               hovertemplate="%{y}, %{x}<br>mean |conductance| %{z:.3f}<extra></extra>"))
+    fig.update_layout(height=max(160, 60 + 50 * len(layers)) if height is None else height,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      title={"text": "Neuron importance (LayerConductance per hidden layer)", "font": {"size": 13}})
+    fig.update_yaxes(autorange="reversed")
+    return fig
