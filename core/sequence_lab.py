@@ -155,11 +155,14 @@ class SequenceSnapshot:
 
     step: int
     cells: list[str]
+    config: SequenceConfig
+    data: TaskData  # shared, never modified
     grad_now: dict[str, np.ndarray]  # cell -> (layers, T) ‖∂L/∂h_t‖
     grad_init: dict[str, np.ndarray]
     predictions: dict[str, np.ndarray] = field(default_factory=dict)  # cell -> val outputs
     samples: dict[str, list[tuple[int, float, str]]] = field(default_factory=dict)  # cell -> (step, temp, text)
     diverged: dict[str, str] = field(default_factory=dict)
+    diverged_at: dict[str, int] = field(default_factory=dict)
     spectral_radius: dict[str, float] = field(default_factory=dict)
 
 
@@ -186,6 +189,7 @@ class RaceTrainer:
         first = next(iter(self.members.values()))
         self.steps_per_epoch = first.steps_per_epoch
         self.diverged: dict[str, str] = {}
+        self.diverged_at: dict[str, int] = {}
         self.step = 0
         self.temperature = self.config.temperature
         self.generator = torch.Generator().manual_seed(self.config.seed)
@@ -212,6 +216,7 @@ class RaceTrainer:
                 self.diverged[cell] = (f"The {cell}'s {what} stopped being a finite number at step {self.step}"
                                        f"{'' if self.config.clip_norm else ' — turn on gradient clipping'}"
                                        " or lower the learning rate / recurrent weight scale.")
+                self.diverged_at[cell] = self.step
                 continue
             losses.append(out["loss"])
             row[f"loss/{cell}"] = out["loss"]
@@ -291,8 +296,8 @@ class RaceTrainer:
         for cell in self.active:
             grads[cell] = self.grad_norms(cell)
             self._grad_init.setdefault(cell, grads[cell])
-        snap = SequenceSnapshot(self.step, list(self.members), grads, dict(self._grad_init),
-                                diverged=dict(self.diverged),
+        snap = SequenceSnapshot(self.step, list(self.members), self.config, self.data, grads, dict(self._grad_init),
+                                diverged=dict(self.diverged), diverged_at=dict(self.diverged_at),
                                 spectral_radius={c: m.model.recurrent_spectral_radius() for c, m in
                                                  self.members.items()})
         for cell in self.active:
