@@ -20,6 +20,8 @@ class PageInfo:
 PAGES: list[PageInfo] = [
     PageInfo("pages/home.py", "Home", ":material/home:", "Start",
              "What the playground is and where to begin."),
+    PageInfo("pages/sequence_lab.py", "Sequence lab", ":material/timeline:", "Sequences",
+             "RNN vs LSTM vs GRU trained live: forecasts, long memory, text; every gate and gradient opened up."),
 ]
 
 
