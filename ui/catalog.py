@@ -20,8 +20,14 @@ class PageInfo:
 PAGES: list[PageInfo] = [
     PageInfo("pages/home.py", "Home", ":material/home:", "Start",
              "What the playground is and where to begin."),
+    PageInfo("pages/network_builder.py", "Network builder", ":material/hub:", "Basics",
+             "TensorFlow Playground on PyTorch: build a network, press Play, watch every neuron learn."),
+    PageInfo("pages/cnn_lab.py", "CNN lab", ":material/grid_on:", "Vision",
+             "Train a CNN live, watch its filters form, follow a picture through its feature maps, draw to test it."),
     PageInfo("pages/sequence_lab.py", "Sequence lab", ":material/timeline:", "Sequences",
              "RNN vs LSTM vs GRU trained live: forecasts, long memory, text; every gate and gradient opened up."),
+    PageInfo("pages/explain.py", "Explain", ":material/psychology_alt:", "Explain",
+             "Every attribution method side by side on your own model, with checks that say how far to trust them."),
 ]
 
 
