@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -391,7 +392,9 @@ def decode_image(name: str, content: bytes) -> Image.Image:
         raise DataError(f"“{name}” is {_human_bytes(len(content))}; one image may be at most "
                         f"{_human_bytes(MAX_FILE_BYTES)}.")
     try:
-        image = Image.open(io.BytesIO(content))
+        with warnings.catch_warnings():  # the size is checked just below, with a clearer message
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(content))
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise DataError(f"“{name}” claims to be {width:,} × {height:,} pixels, more than the "

@@ -73,6 +73,11 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, cols:
     return fig
 
 
+def _grid_height(rows: int, cols: int, k: int, width: int = 300) -> int:
+    """Figure height that fits a ``rows × cols`` grid of ``k × k`` tiles into about ``width`` pixels."""
+    return int(min(620, max(140, width * (rows * (k + 1)) / (cols * (k + 1)) + 70)))
+
+
 def filter_grid(filters: FilterSet, *, max_filters: int = 32, max_inputs: int = 8, title: str | None = None,
                 height: int | None = None) -> go.Figure:
     """A conv layer's kernels. RGB first layers: one colour tile per filter (grey = 0, scaled per layer).
@@ -88,15 +93,14 @@ def filter_grid(filters: FilterSet, *, max_filters: int = 32, max_inputs: int = 
         grid = montage((tiles * 255 + 0.5).astype(np.uint8), cols, gap=1)
         fig = go.Figure(go.Image(z=grid, hoverinfo="skip"))
         rows = -(-len(tiles) // cols)
-        cell = 40 if k <= 5 else 56
-        fig.update_layout(height=height or min(520, rows * cell + 60))
+        fig.update_layout(height=height or _grid_height(rows, cols, k))
         fig.add_annotation(text="colour = the RGB pattern each filter responds to; grey = 0", showarrow=False,
                            xref="paper", yref="paper", x=0, y=-0.02, yanchor="top", xanchor="left",
                            font={"size": 11, "color": "#555"})
     else:
         w = w[:, :max_inputs]
         if w.shape[1] == 1:
-            cols = min(16, len(w))
+            cols = min(8, len(w))
             tiles = w[:, 0]
             labels = [[f"filter {i}"] for i in range(len(w))]
         else:
@@ -109,51 +113,50 @@ def filter_grid(filters: FilterSet, *, max_filters: int = 32, max_inputs: int = 
                                    hovertemplate="%{text}<br>weight %{z:.3f}<extra></extra>",
                                    colorbar={"title": {"text": "weight"}, "thickness": 10, "len": 0.8}))
         rows = -(-len(tiles) // cols)
-        cell = 14 if k <= 3 else 10
-        fig.update_layout(height=height or int(min(560, max(160, rows * (k + 1) * cell / 3 * 2 + 60))))
+        fig.update_layout(height=height or _grid_height(rows, cols, k))
         if w.shape[1] > 1:
             fig.add_annotation(text=f"rows: filters 0–{w.shape[0] - 1} · columns: input channels 0–{w.shape[1] - 1}",
                                showarrow=False, xref="paper", yref="paper", x=0, y=-0.02, yanchor="top",
                                xanchor="left", font={"size": 11, "color": "#555"})
     _hide_axes(fig)
-    fig.update_yaxes(scaleanchor="x", constrain="domain")
-    fig.update_xaxes(constrain="domain")
+    fig.update_yaxes(scaleanchor="x", constrain="domain", constraintoward="top")
+    fig.update_xaxes(constrain="domain", constraintoward="left")
     fig.update_layout(title={"text": title, "font": {"size": 14}}, margin={"l": 0, "r": 0, "t": 30, "b": 22},
                       uirevision=filters.name)
     return fig
 
 
-def _stack_channels(values: np.ndarray, channels: Sequence[int]) -> np.ndarray:
-    """Chosen ``(H, W)`` maps stacked vertically with NaN gutters."""
-    maps = values[list(channels)]
-    gap = max(1, maps.shape[1] // 6)
-    return montage(maps.astype(np.float32), 1, gap=gap, fill=np.nan)
+def _resample(values: np.ndarray, size: int) -> np.ndarray:
+    """``(C, H, W)`` → ``(C, size, size)`` by nearest neighbour, so every column of the flow lines up."""
+    rows = np.arange(size) * values.shape[1] // size
+    cols = np.arange(size) * values.shape[2] // size
+    return values[:, rows][:, :, cols]
 
 
 def feature_flow(flow: FeatureFlow, input_image: np.ndarray, classes: Sequence[str], *, max_channels: int = 6,
                  skip_kinds: Sequence[str] = (), height: int = 620) -> go.Figure:
     """CNN-Explainer-style flow, left to right: the input picture, every layer's first ``max_channels`` maps
     (stacked; each column on its own symmetric scale, red positive, blue negative) and the class
-    probabilities."""
+    probabilities. Small maps are drawn with bigger pixels so the columns line up."""
     maps = [m for m in flow.maps if m.kind not in skip_kinds]
     n = len(maps)
-    widths = [1.0] * (n + 1) + [1.6]
-    titles = ["input"] + [f"{m.label}<br>{'×'.join(map(str, m.values.shape))}" for m in maps] + ["probability"]
-    fig = make_subplots(rows=1, cols=n + 2, column_widths=widths, subplot_titles=titles, horizontal_spacing=0.008)
+    widths = [1.0] * (n + 1) + [0.45, 1.6]  # a spacer column before the probabilities
+    titles = ["input"] + [f"{m.label}<br>{'×'.join(map(str, m.values.shape))}" for m in maps] + ["", "probability"]
+    fig = make_subplots(rows=1, cols=n + 3, column_widths=widths, subplot_titles=titles, horizontal_spacing=0.006)
     img = np.asarray(input_image, dtype=np.float32)
     if img.ndim == 2:
         img = img[:, :, None]
     rgb = (np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img)
     fig.add_trace(go.Image(z=(np.clip(rgb, 0, 1) * 255).astype(np.uint8), hoverinfo="skip"), row=1, col=1)
+    size = max([m.values.shape[1] for m in maps] + [img.shape[0], 8])
+    gap = max(1, size // 6)
     for i, fm in enumerate(maps, start=2):
-        channels = range(min(max_channels, fm.values.shape[0]))
-        z = _stack_channels(fm.values, channels)
+        count = min(max_channels, fm.values.shape[0])
+        z = montage(_resample(fm.values[:count].astype(np.float32), size), 1, gap=gap, fill=np.nan)
         limit = float(np.nanmax(np.abs(z))) or 1.0
-        h = fm.values.shape[1]
-        gap = max(1, h // 6)
         channel_of_row = np.full(z.shape[0], -1)
-        for c in channels:
-            channel_of_row[c * (h + gap):c * (h + gap) + h] = c
+        for c in range(count):
+            channel_of_row[c * (size + gap):c * (size + gap) + size] = c
         custom = np.repeat(channel_of_row[:, None], z.shape[1], axis=1)
         fig.add_trace(go.Heatmap(z=z, customdata=custom, colorscale=DIVERGING, zmid=0, zmin=-limit, zmax=limit,
                                  showscale=False, hovertemplate=f"{fm.label} · channel %{{customdata}}<br>"
@@ -162,14 +165,14 @@ def feature_flow(flow: FeatureFlow, input_image: np.ndarray, classes: Sequence[s
     probs = np.asarray(flow.probs)
     best = int(probs.argmax())
     colors = ["#d62728" if j == best else "#9ecae1" for j in range(len(probs))]
-    fig.add_trace(go.Bar(x=probs, y=list(classes), orientation="h", marker_color=colors,
+    fig.add_trace(go.Bar(x=probs, y=[str(c) for c in classes], orientation="h", marker_color=colors,
                          text=[f"{p:.0%}" for p in probs], textposition="outside", cliponaxis=False,
-                         hovertemplate="%{y}: %{x:.1%}<extra></extra>"), row=1, col=n + 2)
-    for col in range(1, n + 2):
+                         hovertemplate="%{y}: %{x:.1%}<extra></extra>"), row=1, col=n + 3)
+    for col in range(1, n + 3):
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, autorange="reversed", row=1, col=col)
-    fig.update_xaxes(range=[0, 1.25], tickformat=".0%", row=1, col=n + 2, title_text="probability")
-    fig.update_yaxes(autorange="reversed", type="category", row=1, col=n + 2, side="right")
+    fig.update_xaxes(range=[0, 1.3], tickformat=".0%", row=1, col=n + 3, title_text="probability")
+    fig.update_yaxes(autorange="reversed", type="category", row=1, col=n + 3)
     fig.update_annotations(font_size=10)
     fig.update_layout(height=height, showlegend=False, margin={"l": 4, "r": 30, "t": 40, "b": 10},
                       uirevision="flow")
