@@ -205,7 +205,7 @@ class _QueryParser:
             return ()
         try:
             widths = [int(float(t)) for t in text.split(",") if t.strip()]
-        except ValueError:
+        except (ValueError, OverflowError):  # words, NaN, inf
             self.warn("layers", text, f"is not a list of numbers; using {','.join(map(str, self.default.hidden))}")
             return self.default.hidden
         fixed = [min(max(w, 1), MAX_NEURONS) for w in widths][:MAX_LAYERS]
