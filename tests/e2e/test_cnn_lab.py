@@ -1,0 +1,60 @@
+"""CNN lab in a real Chromium: train a few steps, see the filter grid change, draw a digit and get a prediction."""
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+
+FILTER_DATA = """() => {
+  const plot = document.querySelector('.st-key-cnn_filters .js-plotly-plot');
+  if (!plot || !plot.data || !plot.data.length) return null;
+  return JSON.stringify(plot.data[0].z);  // plotly's {dtype, bdata} or nested arrays: either changes with the weights
+}"""
+FILTER_STEP = r"""(minimum) => {
+  const m = document.body.innerText.match(/Filters · step ([\d,]+)/);
+  return m !== null && Number(m[1].replace(/,/g, '')) >= minimum;
+}"""
+
+
+def open_lab(page, app_url):
+    # Let app.py run once first: on a cold server Streamlit serves a deep link before st.navigation exists.
+    page.goto(app_url)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Device").wait_for(timeout=60_000)
+    page.goto(f"{app_url}/cnn_lab")
+    wait_until_idle(page, 60_000)
+    page.get_by_role("heading", name="CNN lab").wait_for(timeout=30_000)
+
+
+def test_training_changes_the_filter_grid_and_drawing_gets_a_prediction(page, app_url):
+    open_lab(page, app_url)
+    page.get_by_text("random initialisation (before training)").wait_for(timeout=30_000)
+    page.wait_for_function(FILTER_DATA, timeout=30_000)
+    before = page.evaluate(FILTER_DATA)
+    assert page.get_by_text("Conv arithmetic").count() == 1  # under the layer table
+
+    page.locator(".st-key-cnn_job__play button").click()
+    page.wait_for_function(FILTER_STEP, arg=12, timeout=120_000, polling=500)
+    page.locator(".st-key-cnn_job__pause button").click()
+    page.wait_for_timeout(1500)  # let the live panel redraw the paused state
+    after = page.evaluate(FILTER_DATA)
+    assert after is not None and after != before, "the first layer's filters did not change while training"
+    assert_no_exception(page)
+
+    page.get_by_role("tab", name="Draw to test").click()
+    wait_until_idle(page, 60_000)
+    canvas = page.locator("canvas").last
+    canvas.wait_for(timeout=30_000)
+    canvas.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = canvas.bounding_box()
+    x0, y0 = box["x"], box["y"]
+    page.mouse.move(x0 + 80, y0 + 60)
+    page.mouse.down()
+    page.mouse.move(x0 + 200, y0 + 60, steps=8)
+    page.mouse.move(x0 + 120, y0 + 230, steps=12)
+    page.mouse.up()
+    page.get_by_text("The network says").wait_for(timeout=30_000)
+    page.locator('[data-testid="stImage"]').first.wait_for(timeout=10_000)  # the preprocessed input
+    assert_no_exception(page)
+    page.locator(".st-key-cnn_job__reset button").click()  # stop the job: the CPU is shared
