@@ -21,6 +21,7 @@ from .methods import (
 from .trust import (
     DeletionCurve,
     RandomizationResult,
+    compare_models,
     deletion_curve,
     parameter_layers,
     random_deletion_curve,
@@ -31,7 +32,7 @@ from .trust import (
 
 __all__ = [
     "BASELINES", "METHODS", "NT_BASES", "SIGNS", "Attribution", "DeletionCurve", "ExplainOptions", "InputSpec",
-    "RandomizationResult", "apply_sign", "attribute", "attribute_many", "deletion_curve", "last_conv",
+    "RandomizationResult", "apply_sign", "compare_models", "attribute", "attribute_many", "deletion_curve", "last_conv",
     "make_baseline", "parameter_layers", "predict_proba", "prepare_model", "randomization_check", "randomize",
     "reused_modules", "unsupported",
     "random_deletion_curve", "rank_correlation",

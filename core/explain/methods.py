@@ -476,10 +476,15 @@ def run_method(name: str, prepared: nn.Module, x: torch.Tensor, target: int, spe
     if baseline is None:
         baseline = make_baseline(opts.baseline, x, spec, seed=opts.seed)
     start = time.perf_counter()
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings(), one_thread():
-        warnings.simplefilter("ignore")
-        torch.manual_seed(opts.seed)
-        attr, delta = info.fn(prepared, x, target, baseline, spec, opts)
+    np_state = np.random.get_state()  # Captum draws some samples (GradientShap) from numpy's global generator
+    try:
+        with torch.random.fork_rng(devices=[]), warnings.catch_warnings(), one_thread():
+            warnings.simplefilter("ignore")
+            torch.manual_seed(opts.seed)
+            np.random.seed(opts.seed)
+            attr, delta = info.fn(prepared, x, target, baseline, spec, opts)
+    finally:
+        np.random.set_state(np_state)
     result = attr.detach().float().cpu().numpy()
     seconds = time.perf_counter() - start
     out = Attribution(name, result, seconds, target, signed=info.signed)
@@ -551,4 +556,5 @@ def predict_proba(model: nn.Module, x: torch.Tensor) -> np.ndarray:
     """Class probabilities (softmax of the outputs) for a batch, on a private eval copy."""
     prepared = prepare_model(model)
     device = next(prepared.parameters()).device
-    return torch.softmax(prepared(torch.as_tensor(x, dtype=torch.float32).to(device)), dim=1).cpu().numpy()
+    with one_thread():
+        return torch.softmax(prepared(torch.as_tensor(x, dtype=torch.float32).to(device)), dim=1).cpu().numpy()

@@ -15,7 +15,7 @@ from torch import nn
 
 from core.errors import ConfigError
 
-from .methods import prepare_model
+from .methods import one_thread, prepare_model
 
 
 @dataclass
@@ -80,12 +80,12 @@ def feature_importance(model: nn.Module, x: torch.Tensor, *, names: list[str] | 
     base = _baseline(x, baseline)
     tgt = _targets(prepared, x, target)
     start = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), one_thread():
         warnings.simplefilter("ignore")
         attr, delta = IntegratedGradients(prepared).attribute(
             x, baselines=base, target=tgt, n_steps=n_steps, internal_batch_size=8192, return_convergence_delta=True)
     seconds = time.perf_counter() - start
-    with torch.no_grad():
+    with torch.no_grad(), one_thread():
         fx, fb = prepared(x), prepared(base)
         if fx.ndim > 1 and tgt is not None:
             index = tgt if isinstance(tgt, torch.Tensor) else torch.full((len(x),), int(tgt), device=device)
@@ -109,7 +109,7 @@ def neuron_importance(model: nn.Module, x: torch.Tensor, *, target: int | None =
     tgt = _targets(prepared, x, target)
     layers = []
     for name, layer in hidden_linears(prepared):
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_thread():
             warnings.simplefilter("ignore")
             cond = LayerConductance(prepared, layer).attribute(x, baselines=base, target=tgt, n_steps=n_steps,
                                                                internal_batch_size=8192)

@@ -3,6 +3,7 @@ check (Adebayo et al. 2018) and the deletion curve (faithfulness)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,22 @@ def parameter_layers(model: nn.Module) -> list[str]:
     return names[::-1]
 
 
+def cascade_groups(model: nn.Module) -> list[tuple[str, list[str]]]:
+    """Cascading-randomization steps from the output down: each weight layer (conv, linear …) together with the
+    normalisation layers that follow it, labelled by the weight layer's name."""
+    modules = dict(model.named_modules())
+    groups: list[tuple[str, list[str]]] = []
+    pending: list[str] = []
+    for name in parameter_layers(model):
+        pending.append(name)
+        if not isinstance(modules[name], nn.modules.batchnorm._NormBase | nn.LayerNorm | nn.GroupNorm):
+            groups.append((name, pending))
+            pending = []
+    if pending:
+        groups.append((pending[-1], pending))
+    return groups
+
+
 @torch.no_grad()
 def randomize(model: nn.Module, layers: list[str] | None = None, *, seed: int = 0) -> nn.Module:
     """A copy of ``model`` whose ``layers`` (default: all) are re-initialised with their own default init."""
@@ -62,6 +79,21 @@ def randomize(model: nn.Module, layers: list[str] | None = None, *, seed: int = 
     return clone
 
 
+def compare_models(name: str, model_a: nn.Module, model_b: nn.Module, x: torch.Tensor, target: int,
+                   spec: InputSpec, **options: Any) -> float:
+    """Spearman rank correlation between method ``name``'s maps on two models (1.0 for a model and itself:
+    random methods are seeded identically)."""
+    opts = ExplainOptions.make(**options)
+    xb, _ = _batched(x, spec)
+    maps = []
+    for model in (model_a, model_b):
+        prepared = prepare_model(model, opts.output)
+        xd = xb.to(next(prepared.parameters()).device)
+        maps.append(run_method(name, prepared, xd, target, spec, opts,
+                               make_baseline(opts.baseline, xd, spec, seed=opts.seed)).pixels())
+    return rank_correlation(maps[0], maps[1])
+
+
 @dataclass
 class RandomizationResult:
     """Similarity of a method's map on the trained model to maps on progressively randomized copies."""
@@ -74,11 +106,12 @@ class RandomizationResult:
 
 
 def randomization_check(name: str, model: nn.Module, x: torch.Tensor, target: int, spec: InputSpec, *,
-                        mode: str = "full", **options: Any) -> RandomizationResult:
+                        mode: str = "full", on_step: Callable[[float], None] | None = None,
+                        **options: Any) -> RandomizationResult:
     """Re-run ``name`` on copies of ``model`` with randomized weights; Spearman correlation to the original map.
 
     ``mode="full"`` randomizes every layer at once; ``"cascading"`` randomizes from the output layer down,
-    one more layer per step.
+    one more weight layer (with its normalisation) per step. ``on_step(fraction done)`` reports progress.
     """
     opts = ExplainOptions.make(**options)
     xb, _ = _batched(x, spec)
@@ -87,15 +120,19 @@ def randomization_check(name: str, model: nn.Module, x: torch.Tensor, target: in
     xb = xb.to(device)
     baseline = make_baseline(opts.baseline, xb, spec, seed=opts.seed)
     original = run_method(name, original_model, xb, target, spec, opts, baseline)
-    layers = parameter_layers(prepare_model(model))
     if mode == "full":
-        plan = [("all layers", layers)]
+        plan = [("all layers", parameter_layers(model))]
     elif mode == "cascading":
-        plan = [(layer, layers[: i + 1]) for i, layer in enumerate(layers)]
+        plan, chosen = [], []
+        for label, group in cascade_groups(model):
+            chosen = chosen + group
+            plan.append((label, chosen))
     else:
         raise ValueError(f"unknown randomization mode {mode!r}")
     steps, corrs, maps = [], [], []
-    for label, chosen in plan:
+    for i, (label, chosen) in enumerate(plan):
+        if on_step is not None:
+            on_step(i / len(plan))
         rand = prepare_model(randomize(model, chosen, seed=opts.seed + 1), opts.output)
         result = run_method(name, rand, xb, target, spec, opts, baseline)
         steps.append(label)

@@ -65,13 +65,13 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
-def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, float]], *, sign: str = "all",
+def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, float | None]], *, sign: str = "all",
                      signed: Sequence[bool] | None = None, overlays: bool = True, columns: int = 6,
-                     cell_px: int = 190) -> go.Figure:
+                     cell_px: int = 150) -> go.Figure:
     """The input, then each method's heatmap side by side (titled with its time), and — with ``overlays`` — a
     second row per block with the map painted over the input.
 
-    ``maps`` are ``(title, (H, W) map after the sign option, seconds)``; each map is normalised to its own
+    ``maps`` are ``(title, (H, W) map after the sign option, seconds or None)``; each map is normalised to its own
     99.5-th percentile magnitude so that all share one colour bar (relative attribution).
     """
     signed = list(signed) if signed is not None else [True] * len(maps)
@@ -79,22 +79,28 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
     items += [(t, m, s, sg) for (t, m, s), sg in zip(maps, signed, strict=True)]
     cols = max(1, min(columns, len(items)))
     blocks = math.ceil(len(items) / cols)
-    rows = blocks * (2 if overlays else 1)
-    titles: list[str] = []
+    kinds: list[str] = []  # one per subplot row: a block's maps, its overlays, a gap for the next block's titles
     for b in range(blocks):
-        chunk = items[b * cols:(b + 1) * cols]
-        titles += [("<b>input</b>" if m is None else f"<b>{t}</b><br>{format_seconds(s)}") for t, m, s, _ in chunk]
+        kinds += ["map"] + (["overlay"] if overlays else []) + (["gap"] if b < blocks - 1 else [])
+    gap_px, spacing_px, top_px = 46, 6, 50
+    heights = [gap_px if k == "gap" else cell_px for k in kinds]
+    height = sum(heights) + spacing_px * (len(kinds) - 1) + top_px + 10
+    titles: list[str] = []
+    for b, kind in ((kinds[:i + 1].count("map") - 1, k) for i, k in enumerate(kinds)):
+        chunk = items[b * cols:(b + 1) * cols] if kind == "map" else []
+        titles += [("<b>input</b>" if m is None else f"<b>{t}</b>" + ("" if s is None else f"<br>{format_seconds(s)}"))
+                   for t, m, s, _ in chunk]
         titles += [""] * (cols - len(chunk))
-        if overlays:
-            titles += [("" if m is None else "overlay") for t, m, s, _ in chunk] + [""] * (cols - len(chunk))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
-                        vertical_spacing=0.06 if rows > 1 else 0.02)
+    fig = make_subplots(rows=len(kinds), cols=cols, subplot_titles=titles, horizontal_spacing=0.015,
+                        vertical_spacing=spacing_px / (height - top_px - 10) if len(kinds) > 1 else 0.0,
+                        row_heights=heights)
     any_diverging = any(sign == "all" and sg for _, m, _, sg in items if m is not None)
     scale, zmin, zmax = colour_scale(sign, any_diverging)
     rgb = to_rgb(image)
+    map_rows = [r + 1 for r, k in enumerate(kinds) if k == "map"]
     for i, (title, values, _, sg) in enumerate(items):
         block, col = divmod(i, cols)
-        row = block * (2 if overlays else 1) + 1
+        row = map_rows[block]
         if values is None:
             fig.add_trace(go.Image(z=rgb, hovertemplate="x %{x}, y %{y}<extra>input</extra>"), row=row, col=col + 1)
             continue
@@ -106,19 +112,24 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
                                  f"<extra>{title}</extra>"), row=row, col=col + 1)
         if overlays:
             fig.add_trace(go.Image(z=overlay(image, values, signed=sg and sign == "all"),
-                                   hovertemplate=f"x %{{x}}, y %{{y}}<extra>{title}</extra>"),
+                                   hovertemplate=f"x %{{x}}, y %{{y}}<extra>{title} overlay</extra>"),
                           row=row + 1, col=col + 1)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                     scaleanchor="x", constrain="domain")
-    for r in range(1, rows + 1):  # square cells: each y axis follows its own x axis
+    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, autorange="reversed",
+                     constrain="domain")
+    for r, kind in enumerate(kinds, start=1):  # square cells: each y axis follows its own x axis
         for c in range(1, cols + 1):
             idx = (r - 1) * cols + c
-            fig.update_yaxes(scaleanchor=f"x{'' if idx == 1 else idx}", row=r, col=c)
+            if kind == "gap":
+                fig.update_xaxes(visible=False, row=r, col=c)
+                fig.update_yaxes(visible=False, row=r, col=c)
+            else:
+                fig.update_yaxes(scaleanchor=f"x{'' if idx == 1 else idx}", row=r, col=c)
     bar_title = "attribution<br>(relative)" if any_diverging and sign == "all" else f"{sign}<br>(relative)"
     fig.update_layout(coloraxis={"colorscale": scale, "cmin": zmin, "cmax": zmax,
-                                 "colorbar": {"title": {"text": bar_title}, "len": 0.8, "thickness": 14}},
-                      height=int(cell_px * rows + 40 * blocks + 30), margin={"l": 10, "r": 10, "t": 50, "b": 10})
+                                 "colorbar": {"title": {"text": bar_title}, "len": min(1.0, 320 / height),
+                                              "y": 1.0, "yanchor": "top", "thickness": 14}},
+                      height=height, margin={"l": 10, "r": 10, "t": top_px, "b": 10})
     fig.update_annotations(font_size=12)
     return fig
 
@@ -183,15 +194,15 @@ def randomization_bars(similarity: dict[str, float], *, height: int | None = Non
 def cascading_figure(results: dict[str, tuple[list[str], list[float]]], *, height: int = 340) -> go.Figure:
     """Cascading randomization: similarity as layers are randomized from the output down."""
     fig = go.Figure()
+    lowest = min((min(c) for _, c in results.values() if c), default=0.0)
     for i, (name, (steps, corrs)) in enumerate(results.items()):
         fig.add_trace(go.Scatter(x=["trained", *steps], y=[1.0, *corrs], mode="lines+markers", name=name,
                                  line={"color": PALETTE[i % len(PALETTE)]}))
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       title={"text": "Cascading randomization: layers re-initialised from the output down",
                              "font": {"size": 13}})
-    fig.update_xaxes(title_text="last layer randomized (all layers to its right in the list are random too)",
-                     type="category")
-    fig.update_yaxes(title_text="Spearman ρ with the trained map", range=[-0.3, 1.05])
+    fig.update_xaxes(title_text="layer randomized last (every layer to its left is random too)", type="category")
+    fig.update_yaxes(title_text="Spearman ρ with the trained map", range=[min(-0.3, lowest - 0.05), 1.05])
     return fig
 
 
@@ -223,4 +234,20 @@ def neuron_importance_figure(layers: Sequence[tuple[str, np.ndarray]], *, height
                       margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       title={"text": "Neuron importance (LayerConductance per hidden layer)", "font": {"size": 13}})
     fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def point_attribution_bars(names: Sequence[str], per_method: dict[str, np.ndarray], *,
+                           height: int = 300) -> go.Figure:
+    """One example's attribution per input feature, one bar group per feature and one colour per method."""
+    fig = go.Figure()
+    for i, (method, values) in enumerate(per_method.items()):
+        fig.add_trace(go.Bar(x=list(names), y=np.asarray(values, dtype=float), name=method,
+                             marker_color=PALETTE[i % len(PALETTE)],
+                             hovertemplate="%{x}: %{y:.3g}<extra>" + method + "</extra>"))
+    fig.add_hline(y=0, line_color="#888")
+    fig.update_layout(barmode="group", height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      title={"text": "This point: each feature's attribution, per method", "font": {"size": 13}},
+                      legend={"orientation": "h", "y": -0.25})
+    fig.update_yaxes(title_text="attribution (output units)")
     return fig

@@ -1,0 +1,169 @@
+"""Attribution registry, trust checks and the bundled digits CNN (core.explain)."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from core.errors import ConfigError
+from core.explain import (
+    METHODS,
+    InputSpec,
+    attribute,
+    attribute_many,
+    compare_models,
+    deletion_curve,
+    last_conv,
+    random_deletion_curve,
+    randomization_check,
+    rank_correlation,
+    unsupported,
+)
+from core.explain.bundled import WEIGHTS, bundled_dataset, image_spec, load_bundled_digits
+from core.explain.methods import one_thread
+from core.explain.tabular import feature_importance, neuron_importance
+from core.models.mlp import MLPSpec, build_mlp
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    model, meta = load_bundled_digits()
+    ds = bundled_dataset(meta)
+    return model, ds, image_spec(ds)
+
+
+def _example(bundled, i=0):
+    _, ds, _ = bundled
+    return ds.x_test[i], int(ds.y_test[i])
+
+
+def test_bundled_weights_load_with_weights_only_and_classify_digits(bundled):
+    state = torch.load(WEIGHTS, map_location="cpu", weights_only=True)
+    assert all(isinstance(v, torch.Tensor) for v in state.values())
+    assert WEIGHTS.stat().st_size < 2 * 1024 * 1024
+    model, ds, _ = bundled
+    with torch.no_grad():
+        accuracy = (model(ds.x_test).argmax(1) == ds.y_test).float().mean().item()
+    assert accuracy >= 0.95
+
+
+def test_every_registry_entry_runs_on_the_bundled_model_with_the_input_shape(bundled):
+    model, _, spec = bundled
+    x, target = _example(bundled, 3)
+    before = copy.deepcopy(model.state_dict())
+    results = attribute_many(METHODS.names(), model, x, target, spec=spec, perturb_samples=60)
+    assert list(results) == METHODS.names() and len(results) == 11
+    for name, a in results.items():
+        assert a.map.shape == tuple(x.shape), name
+        assert np.isfinite(a.map).all() and np.abs(a.map).max() > 0, name
+        assert a.seconds >= 0
+    batched = attribute("Occlusion", model, x.unsqueeze(0), target, spec=spec)
+    assert batched.map.shape == (1, *x.shape)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert last_conv(model)[0] == "features.conv3_2"
+
+
+def test_integrated_gradients_is_complete_with_enough_steps(bundled):
+    model, _, spec = bundled
+    for i in (0, 40, 80):
+        x, target = _example(bundled, i)
+        a = attribute("IntegratedGradients", model, x, target, spec=spec, ig_steps=300)
+        assert a.delta_rel < 1e-2, (i, a.delta, a.output_diff)
+        assert a.map.sum() == pytest.approx(a.output_diff, rel=1e-2)
+
+
+def test_randomization_check_is_one_against_itself_and_low_for_saliency(bundled):
+    model, _, spec = bundled
+    x, target = _example(bundled, 0)
+    for name in ("Saliency", "GradientShap", "NoiseTunnel"):
+        assert compare_models(name, model, model, x, target, spec) == pytest.approx(1.0)
+    a = attribute("Saliency", model, x, target, spec=spec)
+    assert rank_correlation(a.map, a.map) == pytest.approx(1.0)
+    rho = randomization_check("Saliency", model, x, target, spec, mode="full").correlations[0]
+    assert rho < 0.5
+    cascade = randomization_check("Saliency", model, x, target, spec, mode="cascading")
+    assert cascade.steps[0] == "classifier.out" and len(cascade.steps) == 8  # BN goes with its conv
+    assert max(cascade.correlations) < 0.9
+
+
+def test_deletion_curve_of_occlusion_beats_random_order(bundled):
+    model, _, spec = bundled
+    x, target = _example(bundled, 5)
+    occ = attribute("Occlusion", model, x, target, spec=spec)
+    curve = deletion_curve(model, x, target, occ.pixels(), spec)
+    ref = random_deletion_curve(model, x, target, spec)
+    assert curve.fractions[0] == 0 and curve.fractions[-1] == 1
+    with torch.no_grad():
+        p0 = torch.softmax(model(x.unsqueeze(0)), 1)[0, target].item()
+    assert curve.probs[0] == pytest.approx(p0, abs=1e-5)
+    assert curve.auc < ref.auc - 0.1
+
+
+def test_inplace_relu_model_works_with_deeplift_and_guided_backprop_without_being_changed():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(4 * 14 * 14, 10), nn.ReLU(inplace=True), nn.Linear(10, 3)).train()
+    spec = InputSpec((1, 28, 28), ["a", "b", "c"])
+    x = torch.rand(1, 28, 28)
+    for name in ("DeepLift", "GuidedBackprop", "LayerGradCam"):
+        a = attribute(name, model, x, 1, spec=spec)
+        assert a.map.shape == x.shape and np.isfinite(a.map).all()
+    assert model.training and model[1].inplace and model[5].inplace
+    dl = attribute("DeepLift", model, x, 1, spec=spec)
+    assert dl.delta_rel < 1e-2  # exact rescale rule for conv/ReLU/linear (max pooling aside)
+
+
+def test_options_are_validated_with_readable_errors(bundled):
+    model, _, spec = bundled
+    x, target = _example(bundled, 0)
+    with pytest.raises(ConfigError, match="baseline"):
+        attribute("IntegratedGradients", model, x, target, spec=spec, baseline="grey")
+    with pytest.raises(ConfigError, match="Unknown attribution method"):
+        attribute("Magic", model, x, target, spec=spec)
+    with pytest.raises(ConfigError, match="expects"):
+        attribute("Saliency", model, torch.zeros(3, 8, 8), target, spec=spec)
+
+
+def _planar_mlp():
+    torch.manual_seed(0)
+    model = build_mlp(MLPSpec(n_inputs=3, hidden=(4, 3), activation="Tanh"))
+    x = torch.randn(300, 3) * 2
+    y = (x[:, 0] > 0).long()  # only the first feature matters
+    opt = torch.optim.Adam(model.parameters(), 0.05)
+    with one_thread():
+        for _ in range(150):
+            loss = nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return model, x
+
+
+def test_feature_and_neuron_importance_for_a_planar_mlp():
+    model, x = _planar_mlp()
+    fi = feature_importance(model, x, names=["a", "b", "c"], target=1)
+    assert fi.per_example.shape == (300, 3)
+    assert fi.mean_abs[0] > 3 * max(fi.mean_abs[1], fi.mean_abs[2])
+    assert fi.delta_rel < 0.02
+    layers = neuron_importance(model, x, target=1)
+    assert [len(layer.mean_abs) for layer in layers] == [4, 3]
+    assert all(np.isfinite(layer.mean_abs).all() and layer.mean_abs.max() > 0 for layer in layers)
+
+
+def test_feature_vector_models_run_the_applicable_methods():
+    model, x = _planar_mlp()
+    spec = InputSpec((3,), ["0", "1"], low=(-6.0,) * 3, high=(6.0,) * 3, black=(0.0,) * 3)
+    reason = unsupported("DeepLift", model, x[:1], spec)
+    assert "used once" in reason  # the MLP reuses one activation module
+    with pytest.raises(ConfigError, match="used once"):
+        attribute("DeepLift", model, x[0], 1, spec=spec)
+    assert unsupported("LayerGradCam", model, x[:1], spec)
+    usable = [m for m in METHODS.names() if not unsupported(m, model, x[:1], spec)]
+    results = attribute_many(usable, model, x[0], 1, spec=spec, perturb_samples=50)
+    for name, a in results.items():
+        assert a.map.shape == (3,), name
+    assert abs(results["IntegratedGradients"].map[0]) > abs(results["IntegratedGradients"].map[1:]).max()
+    with pytest.raises(ConfigError, match="blurred"):
+        attribute("IntegratedGradients", model, x[0], 1, spec=spec, baseline="blurred")
