@@ -1,0 +1,76 @@
+"""Network builder in a real Chromium: Play trains (the loss shown changes), Pause freezes the step count,
+and the URL carries the experiment (bad hand-edited values become warnings, not tracebacks)."""
+
+import re
+import time
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def open_builder(page, app_url: str, query: str = "") -> None:
+    # Home first: until app.py has run once, a cold server may serve pages/ without the app's navigation.
+    page.goto(app_url)
+    wait_until_idle(page, 60_000)
+    page.goto(f"{app_url}/network_builder{query}")
+    page.get_by_role("heading", name="Network builder").wait_for(timeout=60_000)
+    wait_until_idle(page, 60_000)
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text(label, exact=True))
+    return box.locator('[data-testid="stMetricValue"]').first.inner_text(timeout=10_000)
+
+
+def step_count(page) -> int:
+    return int(metric(page, "Step").replace(",", ""))
+
+
+def wait_for(predicate, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_play_trains_and_pause_freezes(page, app_url):
+    open_builder(page, app_url, "?data=xor&layers=4&speed=fastest")
+    assert_no_exception(page)
+    assert step_count(page) == 0
+    untrained = metric(page, "Training loss")
+    page.get_by_role("button", name="Play").click()
+    # the first run in a fresh server also imports torch's optimizer machinery: allow for a slow start
+    wait_for(lambda: step_count(page) > 0, 90, "the first training steps")
+    first = metric(page, "Training loss")
+    wait_for(lambda: metric(page, "Training loss") not in (first, untrained), 30, "the shown loss to change")
+    assert_no_exception(page)
+
+    page.get_by_role("button", name="Pause").click()
+    wait_for(lambda: page.get_by_text("paused", exact=True).count() > 0, 10, "the paused badge")
+    time.sleep(1.0)  # let the panel draw the final numbers
+    frozen, loss = step_count(page), metric(page, "Training loss")
+    time.sleep(2.0)
+    assert step_count(page) == frozen and metric(page, "Training loss") == loss
+    assert frozen > 0
+    assert re.search(r"[?&]data=xor", page.url) and "layers=4" in page.url
+    page.get_by_role("button", name="Step").click()
+    wait_for(lambda: step_count(page) == frozen + 1, 10, "exactly one more step")
+    assert_no_exception(page)
+
+
+def test_url_restores_the_experiment_and_reports_bad_values(page, app_url):
+    open_builder(page, app_url, "?data=spiral&layers=8,3&act=ReLU&lr=fast&noise=900")
+    assert_no_exception(page)
+    alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert any("lr=fast" in a and "not a number" in a for a in alerts), alerts
+    assert any("noise=900" in a and "using 50" in a for a in alerts), alerts
+    assert page.get_by_text("Hidden layers: 2").count() == 1
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Layer 2\n3 neurons" in body or "3 neurons" in body
+    wait_for(lambda: "noise=50" in page.url and "lr=0.03" in page.url, 10, "the fixed values in the URL")
