@@ -1,0 +1,61 @@
+"""Explain page in a real Chromium: the bundled CNN's maps render side by side, the trust tabs work, and a
+drawing gets explained."""
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+
+TRACES = """(key) => {
+  const plot = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+  if (!plot || !plot.data) return null;
+  return plot.data.map(t => t.type);
+}"""
+
+
+def open_page(page, app_url):
+    # Let app.py run once first: on a cold server Streamlit serves a deep link before st.navigation exists.
+    page.goto(app_url)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Device").wait_for(timeout=60_000)
+    page.goto(f"{app_url}/explain")
+    wait_until_idle(page, 90_000)
+    page.get_by_role("heading", name="Explain: what did the model look at?").wait_for(timeout=30_000)
+
+
+def test_heatmaps_render_and_trust_checks_run(page, app_url):
+    open_page(page, app_url)
+    page.wait_for_function(TRACES, arg="ex_maps", timeout=60_000)
+    types = page.evaluate(TRACES, "ex_maps")
+    assert types.count("heatmap") == 9  # the nine fast methods selected by default
+    assert types.count("image") == 1 + 9  # the input and one overlay per method
+    assert page.get_by_text("LayerGradCam").count() >= 1
+    assert_no_exception(page)
+
+    page.get_by_role("tab", name="Deletion curves").click()
+    page.wait_for_function(TRACES, arg="ex_deletion_fig", timeout=60_000)
+    assert page.evaluate(TRACES, "ex_deletion_fig").count("scatter") == 10  # 9 methods + random order
+    page.get_by_role("tab", name="Sanity check").click()
+    page.wait_for_function(TRACES, arg="ex_sanity_bars", timeout=90_000)
+    page.get_by_text("Spearman rank correlation", exact=False).first.wait_for(timeout=10_000)
+    assert_no_exception(page)
+
+
+def test_a_drawing_is_explained(page, app_url):
+    open_page(page, app_url)
+    page.get_by_text("Draw", exact=True).click()
+    wait_until_idle(page, 60_000)
+    canvas = page.locator("canvas").last
+    canvas.wait_for(timeout=30_000)
+    canvas.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = canvas.bounding_box()
+    x0, y0 = box["x"], box["y"]
+    page.mouse.move(x0 + 110, y0 + 50)  # the top ~40 px belong to the canvas toolbar
+    page.mouse.down()
+    page.mouse.move(x0 + 112, y0 + 200, steps=12)  # a "1"
+    page.mouse.up()
+    page.get_by_role("heading", name="for your drawing?").wait_for(timeout=60_000)
+    wait_until_idle(page, 60_000)
+    assert page.evaluate(TRACES, "ex_maps").count("heatmap") == 9
+    assert_no_exception(page)
