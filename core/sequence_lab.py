@@ -37,7 +37,7 @@ TASK_LABELS = {"forecast": "Forecasting", "memory": "Long memory", "chars": "Cha
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "forecast": {"hidden_size": 32, "lr": 0.005, "steps": 1500, "batch_size": 32},
     "memory": {"hidden_size": 32, "lr": 0.02, "steps": 1500, "batch_size": 64},
-    "chars": {"hidden_size": 128, "lr": 0.005, "steps": 3000, "batch_size": 32},
+    "chars": {"hidden_size": 64, "lr": 0.005, "steps": 2000, "batch_size": 32},
 }
 PROBE_SIZE = 32
 SAMPLE_LENGTH = 240

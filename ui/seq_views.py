@@ -9,20 +9,21 @@ import numpy as np
 import streamlit as st
 
 from core.errors import PlaygroundError
-from core.inspect.gates import GATE_TITLES, GATES, top_units_for_span
+from core.inspect.gates import GATE_TITLES, GATES, SIGMOID_GATES, top_units_for_span
 from core.jobs import JobSnapshot, TrainingJob
 from core.models.recurrent import CELLS
 from core.sequence_lab import SequenceConfig, SequenceSnapshot, gate_view, init_grad_norms
 from core.viz.curves import training_curves
 from core.viz.sequences import (
     adding_figure,
-    colored_text,
+    colored_text_html,
     forecast_figure,
     gate_heatmaps,
     grad_flow_figure,
     grad_norm_steps,
     race_curves,
     span_units_figure,
+    units_heatmap,
 )
 
 from .jobs import current_job
@@ -73,50 +74,77 @@ def _on_temperature() -> None:
         job.inspect(lambda trainer: setattr(trainer, "temperature", value), timeout=10)
 
 
-def training_view(snap: JobSnapshot, extra: SequenceSnapshot) -> None:
-    cfg, data = extra.config, extra.data
-    left, right = st.columns(2)
-    with left:
-        if len(extra.cells) > 1:
-            fig = race_curves(snap.history, snap.evals, extra.cells, baseline=data.baseline,
-                              baseline_label=data.baseline_label, diverged=extra.diverged_at)
+def _curves(snap: JobSnapshot, extra: SequenceSnapshot) -> None:
+    data = extra.data
+    if len(extra.cells) > 1:
+        fig = race_curves(snap.history, snap.evals, extra.cells, baseline=data.baseline,
+                          baseline_label=data.baseline_label, diverged=extra.diverged_at)
+    else:
+        fig = training_curves(snap, metric="accuracy", metric_label="Next-character accuracy",
+                              log_loss=data.task != "chars")
+        fig.add_hline(y=data.baseline, line={"color": "#777", "dash": "dash"}, row=1, col=1,
+                      annotation_text=data.baseline_label, annotation_position="bottom right")
+    st.plotly_chart(fig, key="seq_curves")
+
+
+def _metrics(snap: JobSnapshot, extra: SequenceSnapshot, per_row: int = 4) -> None:
+    data = extra.data
+    n = len(extra.cells) + 1
+    cols = [c for _ in range(0, n, per_row) for c in st.columns(per_row)]
+    cols[0].metric("baseline", f"{data.baseline:.3f}", help=f"Loss of the best memoryless answer: "
+                   f"{data.baseline_label}.")
+    for col, cell in zip(cols[1:n], extra.cells, strict=True):
+        val = snap.evals.get(f"val_loss/{cell}", [float("nan")])[-1]
+        if cell in extra.diverged:
+            col.metric(f"{cell} val loss", "diverged")
         else:
-            fig = training_curves(snap, metric="accuracy", metric_label="Next-character accuracy",
-                                  log_loss=data.task != "chars")
-            fig.add_hline(y=data.baseline, line={"color": "#777", "dash": "dash"}, row=1, col=1,
-                          annotation_text=data.baseline_label, annotation_position="bottom right")
-        st.plotly_chart(fig, key="seq_curves")
-        cols = st.columns(len(extra.cells) + 1)
-        cols[0].metric("baseline", f"{data.baseline:.3f}", help=data.baseline_label)
-        for col, cell in zip(cols[1:], extra.cells, strict=True):
-            val = snap.evals.get(f"val_loss/{cell}", [float("nan")])[-1]
-            col.metric(f"{cell} val loss", "diverged" if cell in extra.diverged else f"{val:.4f}",
-                       delta=None if cell in extra.diverged else f"{val - data.baseline:+.3f} vs baseline",
-                       delta_color="inverse")
-    with right:
+            col.metric(f"{cell} val loss", f"{val:.4f}", delta=f"{val - data.baseline:+.3f}", delta_color="inverse",
+                       help="Validation loss; the small number is its difference to the baseline.")
+
+
+def _samples(extra: SequenceSnapshot) -> None:
+    cfg, data = extra.config, extra.data
+    st.slider("Sampling temperature", 0.0, 2.0, cfg.temperature, step=0.1, key="seq_temperature",
+              on_change=_on_temperature, help="0 = always the likeliest character; 1 = the model's own "
+              "probabilities; above 1 = more surprising, more mistakes. Applies from the next sample on.")
+    st.caption(f"Vocabulary **{len(data.corpus.vocab)}** characters · text **{len(data.corpus.text):,}** "
+               f"characters · unigram entropy **{data.baseline:.3f}** nats ({data.baseline / np.log(2):.2f} bits) "
+               "per character" + (" · text cut to its first 100,000 characters" if data.corpus.truncated else ""))
+
+
+def training_view(snap: JobSnapshot, extra: SequenceSnapshot) -> None:
+    data = extra.data
+    if data.task == "memory":
+        left, right = st.columns(2)
+        with left:
+            _curves(snap, extra)
+            _metrics(snap, extra)
+        if extra.predictions:
+            right.plotly_chart(adding_figure(data.y_val.numpy(), extra.predictions), key="seq_adding")
+    else:
+        left, right = st.columns([3, 2])
+        with left:
+            _curves(snap, extra)
+        with right:
+            _metrics(snap, extra, per_row=2)
+            if data.task == "chars":
+                _samples(extra)
         if data.task == "forecast" and extra.predictions:
             fd = data.forecast
             st.plotly_chart(forecast_figure(fd.series, fd.split, fd.val_origins, fd.horizon, extra.predictions,
                                             mean=fd.mean, std=fd.std), key="seq_forecast")
-        elif data.task == "memory" and extra.predictions:
-            st.plotly_chart(adding_figure(data.y_val.numpy(), extra.predictions), key="seq_adding")
         elif data.task == "chars":
-            st.slider("Sampling temperature", 0.0, 2.0, cfg.temperature, step=0.1, key="seq_temperature",
-                      on_change=_on_temperature, help="0 = always the likeliest character; 1 = the model's own "
-                      "probabilities; above 1 = more surprising, more mistakes.")
-            st.caption(f"Vocabulary **{len(data.corpus.vocab)}** characters · text **{len(data.corpus.text):,}** "
-                       f"characters · unigram entropy **{data.baseline:.3f}** nats "
-                       f"({data.baseline / np.log(2):.2f} bits) per character")
-            for cell in extra.cells:
+            for col, cell in zip(st.columns(len(extra.cells)), extra.cells, strict=True):
                 log = extra.samples.get(cell) or []
-                if log:
-                    step, temp, text = log[-1]
-                    st.markdown(f"**{cell}** at step {step:,} · temperature {temp:g}")
-                    st.code(text, language=None, wrap_lines=True)
-                    with st.expander(f"Earlier {cell} samples"):
-                        for step, temp, text in reversed(log[:-1]):
-                            st.caption(f"step {step:,} · temperature {temp:g}")
-                            st.text(text[:160])
+                if not log:
+                    continue
+                step, temp, text = log[-1]
+                col.markdown(f"**{cell}** writes (step {step:,}, temperature {temp:g}):")
+                col.code(text, language=None, wrap_lines=True)
+                with col.expander(f"Earlier {cell} samples"):
+                    for step, temp, text in reversed(log[:-1]):
+                        st.caption(f"step {step:,} · temperature {temp:g}")
+                        st.text(text[:160])
     for msg in extra.diverged.values():
         st.warning(msg, icon=":material/trending_up:")
 
@@ -126,8 +154,8 @@ def _trace_controls(cfg: SequenceConfig, key: str, *, gated_only: bool = False) 
     cells = [c for c in cfg.cells if c != "RNN"] if gated_only else list(cfg.cells)
     cells = cells or list(cfg.cells)
     cols = st.columns(3)
-    cell = cols[0].radio("Cell", cells, index=cells.index("LSTM") if "LSTM" in cells else 0, horizontal=True,
-                         key=f"{key}_cell")
+    cell = cells[0] if len(cells) == 1 else cols[0].radio(
+        "Cell", cells, index=cells.index("LSTM") if "LSTM" in cells else 0, horizontal=True, key=f"{key}_cell")
     layer = cols[1].radio("Layer", range(cfg.num_layers), format_func=lambda k: f"{k + 1}", horizontal=True,
                           key=f"{key}_layer") if cfg.num_layers > 1 else 0
     direction = cols[2].radio("Direction", [0, 1], format_func=["forward", "backward"].__getitem__,
@@ -137,9 +165,9 @@ def _trace_controls(cfg: SequenceConfig, key: str, *, gated_only: bool = False) 
 
 def _probe(cfg: SequenceConfig, extra: SequenceSnapshot, key: str) -> tuple[int, str]:
     if extra.data.task == "chars":
-        default = extra.data.corpus.text[:100]
-        return 0, st.text_input("Input text", value=default, key=key, max_chars=240,
-                                help="Any text made of characters the model knows.")
+        default = extra.data.corpus.text[:80]
+        return 0, st.text_area("Input text", value=default, key=key, max_chars=240, height=80,
+                               help="Any text made of characters the model knows (others are skipped).")
     n = len(extra.data.x_val)
     return st.slider("Validation sequence", 0, n - 1, 0, key=key), ""
 
@@ -157,7 +185,7 @@ def gates_view(snap: JobSnapshot, extra: SequenceSnapshot) -> None:
     st.markdown(view.caption)
     if cell == "RNN":
         st.caption("A vanilla RNN has no gates: all it has is its hidden state h, overwritten at every step.")
-    title = f"{cell} · layer {layer + 1}{' · backward' if direction else ''} · step {extra.step:,}"
+    title = f"{cell} · layer {layer + 1}{' · backward' if direction else ''} · step {snap.step:,}"
     st.plotly_chart(gate_heatmaps(states, names, x_labels=view.x_labels, input_values=view.input_values,
                                   input_label=view.input_label, markers=view.markers, title=title),
                     key="seq_gate_heatmaps")
@@ -220,18 +248,21 @@ def units_view(snap: JobSnapshot, extra: SequenceSnapshot) -> None:
     quantity = cols[0].selectbox("Quantity", GATES[cell], index=len(GATES[cell]) - 1, format_func=GATE_TITLES.get,
                                  key=f"seq_units_q_{cell}")
     span = cols[1].slider("Selected span (characters)", 0, len(chars), (0, min(len(chars), 10)), key="seq_units_span")
-    acts = view.states[layer][0][quantity]
     if span[1] <= span[0]:
         st.info("Select a span of at least one character.")
         return
+    acts = view.states[layer][0][quantity]
     top = top_units_for_span(acts, span[0], span[1], k=min(10, acts.shape[1]))
-    order = [u for u, _ in top] + [u for u in range(acts.shape[1]) if u not in {u for u, _ in top}]
+    ranked = [u for u, _ in top]
+    order = ranked + [u for u in range(acts.shape[1]) if u not in set(ranked)]
     unit = st.selectbox("Hidden unit (sorted by how much it reacts to the span)", order, key="seq_units_unit",
                         format_func=lambda u: f"unit {u}")
-    left, right = st.columns([3, 1])
-    symmetric = quantity not in ("i", "f", "o", "r", "z")
-    left.plotly_chart(colored_text(chars, acts[:, unit], span=span, symmetric=symmetric,
-                                   title=f"{GATE_TITLES[quantity]} of unit {unit} ({cell}, layer {layer + 1})"),
-                      key="seq_units_text")
-    right.plotly_chart(span_units_figure(top), key="seq_units_top")
-    st.caption(f"Span: {''.join(chars[span[0]:span[1]])!r}. Score = mean activation on the span − mean elsewhere.")
+    symmetric = quantity not in SIGMOID_GATES
+    st.markdown(f"**{GATE_TITLES[quantity]} of unit {unit}** ({cell}, layer {layer + 1}) on the text — "
+                + ("red > 0 > blue" if symmetric else "dark = closed (0), yellow = open (1)")
+                + "; hover a character for its value; the outlined characters are the span.")
+    st.html(colored_text_html(chars, acts[:, unit], span=span, symmetric=symmetric))
+    left, right = st.columns([1, 2])
+    left.plotly_chart(span_units_figure(top), key="seq_units_top")
+    right.plotly_chart(units_heatmap(acts, ranked, chars, span=span, symmetric=symmetric), key="seq_units_map")
+    st.caption(f"Span {''.join(chars[span[0]:span[1]])!r}: score = mean activation on the span − mean elsewhere.")

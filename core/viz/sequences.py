@@ -3,10 +3,12 @@ through time, race curves and text coloured by a hidden unit. Arrays in, ``go.Fi
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -159,7 +161,7 @@ def gate_heatmaps(states: dict[str, np.ndarray], names: Sequence[str], *, x_labe
         fig.add_vline(x=m, line={"color": "#ff7f0e", "width": 1.5, "dash": "dot"})
     if x_labels is not None and steps <= 160:
         fig.update_xaxes(tickmode="array", tickvals=list(t), ticktext=[char_label(c) for c in x_labels],
-                         tickangle=0, tickfont={"size": 10}, row=n_rows, col=1)
+                         tickangle=0, tickfont={"size": 10}, showticklabels=True)
     fig.update_xaxes(title_text="time step" if x_labels is None else "input character", row=n_rows, col=1)
     fig.update_layout(height=int(sum(heights) + 60 * n_rows + 60), margin={"l": 10, "r": 70, "t": 50, "b": 10},
                       title={"text": title, "font": {"size": 14}}, uirevision="gates")
@@ -213,40 +215,71 @@ def grad_norm_steps(history: dict[str, list[float]], cells: Sequence[str], *, cl
                       annotation_position="top right")
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text="global gradient norm (log scale)", type="log", exponentformat="power")
-    fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.25}, uirevision="gradsteps")
+    fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.25}, uirevision="gradsteps",
+                      showlegend=True, title={"text": "Global gradient norm per step", "font": {"size": 14}})
     return fig
 
 
 # ----------------------------------------------------------------------------- LSTMVis-style text
-def colored_text(chars: Sequence[str], values: np.ndarray, *, width: int = 60, title: str = "",
-                 span: tuple[int, int] | None = None, symmetric: bool = True) -> go.Figure:
-    """The text laid out in rows of ``width`` characters, each cell coloured by ``values`` (one per char).
+def _rgb(color_string: str) -> tuple[int, int, int]:
+    nums = color_string[color_string.index("(") + 1:color_string.index(")")].split(",")
+    return tuple(int(round(float(v))) for v in nums[:3])  # type: ignore[return-value]
 
-    ``span`` outlines the selected characters [start, end).
+
+def value_colors(values: np.ndarray, *, symmetric: bool = True) -> list[tuple[int, int, int]]:
+    """RGB colours for ``values``: diverging RdBu (white at 0, ±max|v|) or sequential Viridis on 0..1."""
+    values = np.nan_to_num(np.asarray(values, dtype=float))
+    if symmetric:
+        bound = float(np.abs(values).max()) or 1.0
+        positions = np.clip(values / bound * 0.5 + 0.5, 0, 1)
+        scale = plotly.colors.get_colorscale(DIVERGING_SCALE)
+    else:
+        positions = np.clip(values, 0, 1)
+        scale = plotly.colors.get_colorscale(SIGMOID_SCALE)
+    return [_rgb(c) for c in plotly.colors.sample_colorscale(scale, positions.tolist())]
+
+
+def colored_text_html(chars: Sequence[str], values: np.ndarray, *, span: tuple[int, int] | None = None,
+                      symmetric: bool = True) -> str:
+    """LSTMVis-style: the text as HTML, each character's background coloured by its activation.
+
+    Characters are HTML-escaped (pasted text is untrusted); the tooltip shows position and value;
+    ``span`` [start, end) is outlined.
     """
-    n = len(chars)
-    rows = max(1, math.ceil(n / width))
-    z = np.full((rows, width), np.nan)
-    text = np.full((rows, width), "", dtype=object)
-    for k, ch in enumerate(chars):
-        z[k // width, k % width] = values[k]
-        text[k // width, k % width] = char_label(ch)
-    bound = float(np.nanmax(np.abs(values))) if n else 1.0
-    scale = {"zmin": -bound, "zmax": bound, "zmid": 0.0} if symmetric else {"zmin": 0.0, "zmax": 1.0}
-    fig = go.Figure(go.Heatmap(z=z, text=text, texttemplate="%{text}", textfont={"size": 13},
-                               colorscale=DIVERGING_SCALE if symmetric else SIGMOID_SCALE, xgap=1, ygap=3,
-                               customdata=np.arange(rows * width).reshape(rows, width),
-                               hovertemplate="char #%{customdata} '%{text}'<br>activation %{z:.3f}<extra></extra>",
-                               colorbar={"thickness": 12}, **scale))
+    parts = ['<div style="font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 17px; '
+             'line-height: 2.0; word-break: break-all; white-space: normal;">']
+    for k, (ch, rgb) in enumerate(zip(chars, value_colors(values, symmetric=symmetric), strict=True)):
+        luminance = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+        fg = "#000" if luminance > 140 else "#fff"
+        outline = "outline: 2px solid #000; outline-offset: -1px;" if span and span[0] <= k < span[1] else ""
+        shown = {"\n": "↵", " ": "&nbsp;"}.get(ch, html.escape(ch))
+        parts.append(f'<span title="#{k} {html.escape(repr(ch))}: {float(values[k]):.3f}" style="background: '
+                     f'rgb{rgb}; color: {fg}; padding: 2px 1px; {outline}">{shown}</span>')
+        if ch == "\n":
+            parts.append("<br>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def units_heatmap(activations: np.ndarray, units: Sequence[int], chars: Sequence[str], *,
+                  span: tuple[int, int] | None = None, symmetric: bool = True, height: int = 300) -> go.Figure:
+    """Selected units (rows) over the text (columns): LSTMVis's overview of the units that fire on a span."""
+    z = activations[:, list(units)].T
+    bound = float(np.abs(z).max()) or 1.0
+    scale = ({"colorscale": DIVERGING_SCALE, "zmin": -bound, "zmax": bound, "zmid": 0.0} if symmetric
+             else {"colorscale": SIGMOID_SCALE, "zmin": 0.0, "zmax": 1.0})
+    labels = [char_label(c) for c in chars]
+    fig = go.Figure(go.Heatmap(z=z, x=np.arange(len(chars)), y=[f"unit {u}" for u in units], customdata=np.tile(
+        np.array(labels, dtype=object), (len(units), 1)), colorbar={"thickness": 12},
+        hovertemplate="%{y} on '%{customdata}' (#%{x}): %{z:.3f}<extra></extra>", **scale))
     if span is not None:
-        for k in range(max(0, span[0]), min(n, span[1])):
-            r, c = divmod(k, width)
-            fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
-                          line={"color": "#000", "width": 1.5})
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1.6)
-    fig.update_layout(height=min(700, 70 + rows * 32), margin={"l": 5, "r": 5, "t": 35, "b": 5},
-                      title={"text": title, "font": {"size": 14}}, plot_bgcolor="white")
+        fig.add_vrect(x0=span[0] - 0.5, x1=span[1] - 0.5, line={"color": "#000", "width": 2})
+    if len(chars) <= 120:
+        fig.update_xaxes(tickmode="array", tickvals=list(range(len(chars))), ticktext=labels, tickangle=0,
+                         tickfont={"size": 10})
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=height, margin=_MARGIN, title={"text": "Those units over the whole text",
+                                                            "font": {"size": 14}})
     return fig
 
 

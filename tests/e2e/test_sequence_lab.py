@@ -1,0 +1,55 @@
+"""Sequence lab in a real Chromium: train an LSTM on the adding problem, open its gates and gradients."""
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def _open_lab(page, app_url):
+    page.goto(app_url)
+    wait_until_idle(page)
+    # the app's own navigation (not Streamlit's pages/ fallback) is up once its sidebar shows the device
+    page.locator('[data-testid="stSidebar"]').get_by_text("Device").first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Sequence lab").click()
+    page.get_by_role("heading", name="Sequence lab: RNN, LSTM and GRU").wait_for(timeout=30_000)
+    wait_until_idle(page)
+
+
+def _view(page, name):
+    page.locator('[data-testid="stMain"]').get_by_role("radio", name=name, exact=True).click()
+    wait_until_idle(page)
+
+
+def test_sequence_lab_trains_and_shows_gate_heatmaps(page, app_url, tmp_path):
+    _open_lab(page, app_url)
+    main = page.locator('[data-testid="stMain"]')
+    main.get_by_role("button", name=re.compile("Train")).click()
+    main.get_by_text(re.compile(r"running|finished")).first.wait_for(timeout=60_000)
+    scatter = main.locator(".st-key-seq_adding .js-plotly-plot", has_text="predicted sum").last  # adding problem
+    scatter.wait_for(timeout=60_000)
+    page.wait_for_timeout(2_000)
+    assert_no_exception(page)
+
+    _view(page, "Gates")
+    heatmaps = main.locator(".st-key-seq_gate_heatmaps .js-plotly-plot", has_text="forget gate f").last
+    heatmaps.wait_for(timeout=60_000)
+    for title in ("input gate i", "candidate g", "output gate o", "cell state c", "hidden state h"):
+        assert title in heatmaps.inner_text()
+    assert heatmaps.locator(".heatmaplayer").count() >= 1 or heatmaps.locator("image").count() >= 1
+    main.get_by_text(re.compile(r"Marked numbers at steps \d+ and \d+")).wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "sequence_gates.png"), full_page=True)
+    assert_no_exception(page)
+
+    _view(page, "Gradients")
+    for key, text in (("seq_grad_flow", "Error signal reaching each step"),
+                      ("seq_grad_steps", "Global gradient norm per step")):
+        main.locator(f".st-key-{key} .js-plotly-plot", has_text=text).last.wait_for(timeout=60_000)
+    assert_no_exception(page)
+
+    main.get_by_role("button", name="Reset", exact=True).click()
+    wait_until_idle(page)
+    assert_no_exception(page)
