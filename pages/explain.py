@@ -12,7 +12,6 @@ from ui.explain_views import (
     completeness_table,
     deletion_panel,
     input_key,
-    memo,
     method_options,
     pick_image,
     pick_target,
@@ -70,7 +69,7 @@ if not methods:
 
 key = (src.token, input_key(x), target, tuple(methods), str(sorted(opts.items())))
 try:
-    results = memo("maps", key, lambda: run_attributions(src, x, target, methods, opts))
+    results = run_attributions(src, x, target, methods, opts)
 except PlaygroundError as exc:
     st.error(str(exc), icon=":material/error:")
     st.stop()

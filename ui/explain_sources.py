@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from core.data.images import ImageDataset
-from core.explain import InputSpec
+from core.explain import InputSpec, attribute
 from core.explain.bundled import bundled_dataset, image_spec, load_bundled_digits
 
 from .jobs import current_job
@@ -51,7 +51,10 @@ class ExplainSource:
 @st.cache_resource(show_spinner="Loading the bundled digits CNN…")
 def _bundled() -> tuple[nn.Module, dict, ImageDataset]:
     model, meta = load_bundled_digits()
-    return model, meta, bundled_dataset(meta)
+    ds = bundled_dataset(meta)
+    # Warm up once per process: DeepLift's first call pulls in lazy imports (about a second).
+    attribute("DeepLift", model, ds.x_test[0], int(ds.y_test[0]), spec=image_spec(ds))
+    return model, meta, ds
 
 
 def bundled_source() -> ExplainSource:

@@ -41,7 +41,8 @@ def features_view(src: ExplainSource, methods_options: dict) -> None:
     left.plotly_chart(feature_importance_bars(names, fi.mean_abs, fi.mean_signed), width="stretch",
                       key="ex_nb_features")
     left.caption(f"Integrated Gradients of {what} for all {len(data)} points ({fi.seconds * 1000:.0f} ms); "
-                 f"median completeness error {fi.delta_rel:.2%}. A feature with a tall blue bar barely matters.")
+                 f"median completeness error {fi.delta_rel:.2%}. A feature whose bars stay near zero barely "
+                 "matters; a large |attribution| with a small mean means it pushes both ways, point by point.")
     if layers:
         right.plotly_chart(neuron_importance_figure([(f"hidden layer {i + 1}", layer.mean_abs)
                                                      for i, layer in enumerate(layers)]),
@@ -53,7 +54,7 @@ def features_view(src: ExplainSource, methods_options: dict) -> None:
 
     st.subheader("One point", anchor=False)
     n = len(src.x_test)
-    index = st.number_input(f"Test point (0–{n - 1})", 0, n - 1, 0, key="ex_nb_index")
+    index = st.columns([1, 3])[0].number_input(f"Test point (0–{n - 1})", 0, n - 1, 0, key="ex_nb_index")
     x = src.x_test[index]
     probs = predict_proba(src.model, x.unsqueeze(0))[0]
     if src.binary:

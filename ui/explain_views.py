@@ -38,6 +38,8 @@ from .explain_sources import ExplainSource
 
 FAST_DEFAULT = ["Saliency", "InputXGradient", "IntegratedGradients", "DeepLift", "GradientShap", "GuidedBackprop",
                 "Occlusion", "LayerGradCam", "NoiseTunnel"]
+SIGN_LABEL = {"all": "all (signed)", "positive": "positive only", "negative": "negative only",
+              "absolute": "absolute value"}
 SIGN_HELP = {"all": "signed (red for, blue against the class)", "positive": "only evidence for the class",
              "negative": "only evidence against the class", "absolute": "magnitude, whatever the sign"}
 
@@ -130,13 +132,18 @@ def pick_target(probs: np.ndarray, true_label: int | None, classes: list[str]) -
 def method_options(kind: str) -> tuple[dict[str, Any], str]:
     """The options expander: ``(ExplainOptions fields, sign)``."""
     baselines = [b for b in BASELINES if kind == "image" or b != "blurred"]
+    names = {"black": "black" if kind == "image" else "zeros", "blurred": "blurred input", "noise": "uniform noise",
+             "mean": "training mean"}
     with st.expander("Method options", icon=":material/tune:"):
         c1, c2, c3, c4 = st.columns(4)
         opts: dict[str, Any] = {}
-        opts["baseline"] = c1.selectbox("Baseline (the 'absence' of the input)", baselines, key="ex_baseline",
-                                        format_func=lambda b: f"{b}: {BASELINES[b]}")
-        sign = c1.selectbox("Sign to show", SIGNS, key="ex_sign", format_func=lambda s: f"{s}: {SIGN_HELP[s]}")
-        opts["output"] = c1.radio("Explain the", ["logit", "probability"], key="ex_output", horizontal=True,
+        opts["baseline"] = c1.selectbox("Baseline", baselines, key="ex_baseline", format_func=names.get,
+                                        help="The 'absence' of the input that IG, DeepLift, GradientShap, Occlusion, "
+                                             "Lime and KernelShap compare against. "
+                                             + " ".join(f"**{names[b]}**: {BASELINES[b]}." for b in baselines))
+        sign = c1.selectbox("Sign to show", SIGNS, key="ex_sign", format_func=SIGN_LABEL.get,
+                            help=" ".join(f"**{SIGN_LABEL[s]}**: {SIGN_HELP[s]}." for s in SIGNS))
+        opts["output"] = c1.radio("Explained output", ["logit", "probability"], key="ex_output", horizontal=True,
                                   help="The raw class score (logit) or its softmax probability.")
         opts["ig_steps"] = c2.slider("Integrated Gradients steps", 4, 256, 50, key="ex_ig_steps",
                                      help="More steps → smaller completeness error, proportionally slower.")
@@ -159,25 +166,45 @@ def method_options(kind: str) -> tuple[dict[str, Any], str]:
 
 
 # ----------------------------------------------------------------------------------------------- results
+def per_method(store: str, base: tuple, methods: list[str], opts: dict[str, Any], compute) -> dict:
+    """Per-method results cached in the session: ``compute(missing_methods)`` runs only for methods whose own
+    options (``MethodInfo.uses``) changed since they were last computed for this model, input and target."""
+    cache = st.session_state.setdefault(store, {})
+    if cache.get("__base__") != base or len(cache) > 80:
+        cache.clear()
+        cache["__base__"] = base
+    keys = {m: (m, METHODS.get(m).key(opts)) for m in methods}
+    missing = [m for m in methods if keys[m] not in cache]
+    if missing:
+        fresh = compute(missing)
+        cache.update({keys[m]: fresh[m] for m in missing})
+    return {m: cache[keys[m]] for m in methods}
+
+
 def run_attributions(src: ExplainSource, x: torch.Tensor, target: int, methods: list[str],
                      opts: dict[str, Any]) -> dict:
-    """All selected methods, with a progress bar (per sample for Lime / KernelShap)."""
-    bar = st.progress(0.0, text="Explaining…")
-    n = len(methods)
-    state = {"i": 0}
+    """The selected methods' maps, computing only what changed, with a progress bar (per sample for Lime and
+    KernelShap)."""
 
-    def on_method(name: str, i: int) -> None:
-        state["i"] = i
-        bar.progress(i / n, text=f"{name} ({i + 1}/{n})…")
+    def compute(missing: list[str]) -> dict:
+        bar = st.progress(0.0, text="Explaining…")
+        n = len(missing)
+        state = {"i": 0}
 
-    def progress(frac: float) -> None:
-        bar.progress(min(1.0, (state["i"] + frac) / n), text=f"{methods[state['i']]}: {frac:.0%} of the samples")
+        def on_method(name: str, i: int) -> None:
+            state["i"] = i
+            bar.progress(i / n, text=f"{name} ({i + 1}/{n})…")
 
-    try:
-        return attribute_many(methods, src.model, x, target, spec=src.spec, on_method=on_method,
-                              progress=progress, **opts)
-    finally:
-        bar.empty()
+        def progress(frac: float) -> None:
+            bar.progress(min(1.0, (state["i"] + frac) / n), text=f"{missing[state['i']]}: {frac:.0%} of the samples")
+
+        try:
+            return attribute_many(missing, src.model, x, target, spec=src.spec, on_method=on_method,
+                                  progress=progress, **opts)
+        finally:
+            bar.empty()
+
+    return per_method("ex_attr_cache", (src.token, input_key(x), target), methods, opts, compute)
 
 
 def show_maps(src: ExplainSource, x: torch.Tensor, results: dict, sign: str, overlays: bool, key: str) -> None:
@@ -186,7 +213,7 @@ def show_maps(src: ExplainSource, x: torch.Tensor, results: dict, sign: str, ove
     fig = attribution_grid(src.display(x), maps, sign=sign, signed=signed, overlays=overlays)
     st.plotly_chart(fig, width="stretch", key=key)
     total = sum(a.seconds for a in results.values())
-    st.caption(f"Computed on the CPU in **{format_seconds(total)}** altogether. Each map is scaled to its own "
+    st.caption(f"The maps took **{format_seconds(total)}** of computing altogether. Each map is scaled to its own "
                "largest value (99.5th percentile), so compare shapes, not colours, across methods.")
 
 
@@ -230,14 +257,11 @@ def deletion_panel(src: ExplainSource, x: torch.Tensor, target: int, results: di
 
 def sanity_panel(src: ExplainSource, x: torch.Tensor, target: int, results: dict, opts: dict[str, Any],
                  sign: str, key: tuple) -> None:
-    def compute():
-        out = {}
-        for name in results:
-            out[name] = randomization_check(name, src.model, x, target, src.spec, mode="full", **opts)
-        return out
+    def compute(missing: list[str]) -> dict:
+        return {n: randomization_check(n, src.model, x, target, src.spec, mode="full", **opts) for n in missing}
 
-    with st.spinner("Re-running every method on a copy with random weights…"):
-        checks = memo("sanity", key, compute)
+    with st.spinner("Re-running the methods on a copy with random weights…"):
+        checks = per_method("ex_sanity_cache", key[:3], list(results), opts, compute)
     st.plotly_chart(randomization_bars({n: r.correlations[0] for n, r in checks.items()}),
                     width="stretch", key="ex_sanity_bars")
     if st.toggle("Show the maps of the randomized model", key="ex_show_random_maps"):

@@ -167,17 +167,24 @@ class MethodInfo:
     slow: bool
     completeness: bool
     blurb: str
+    uses: tuple[str, ...]  # the ExplainOptions fields the map depends on (for caching)
+
+    def key(self, opts: ExplainOptions | dict[str, Any]) -> tuple:
+        """The values of the options this method reads: equal keys give equal maps."""
+        get = opts.get if isinstance(opts, dict) else lambda name: getattr(opts, name)
+        return tuple((name, get(name)) for name in self.uses)
 
 
 METHODS: Registry[MethodInfo] = Registry("attribution method")
 
 
-def method(name: str, *, kind: str, blurb: str, signed: bool = True, slow: bool = False,
-           completeness: bool = False) -> Callable:
-    """Register ``fn(model, x, target, baseline, spec, opts) -> (attributions, delta | None)``."""
+def method(name: str, *, kind: str, blurb: str, uses: tuple[str, ...] = (), signed: bool = True,
+           slow: bool = False, completeness: bool = False) -> Callable:
+    """Register ``fn(model, x, target, baseline, spec, opts) -> (attributions, delta | None)``; ``uses`` names the
+    options it reads besides ``output``."""
 
     def add(fn: Callable) -> Callable:
-        info = MethodInfo(fn, kind, signed, slow, completeness, blurb)
+        info = MethodInfo(fn, kind, signed, slow, completeness, blurb, ("output", *uses))
         METHODS.register(name, family=kind, description=blurb)(info)
         return fn
 
@@ -334,7 +341,7 @@ def _input_x_gradient(model, x, target, baseline, spec, opts):
     return InputXGradient(model).attribute(x, target=target), None
 
 
-@method("IntegratedGradients", kind="gradient", completeness=True,
+@method("IntegratedGradients", kind="gradient", completeness=True, uses=("baseline", "ig_steps"),
         blurb="Gradients averaged along the straight path from the baseline to the input, times the difference; "
               "the map adds up to f(input) − f(baseline).")
 def _integrated_gradients(model, x, target, baseline, spec, opts):
@@ -342,7 +349,7 @@ def _integrated_gradients(model, x, target, baseline, spec, opts):
                                                 internal_batch_size=256, return_convergence_delta=True)
 
 
-@method("DeepLift", kind="gradient", completeness=True,
+@method("DeepLift", kind="gradient", completeness=True, uses=("baseline",),
         blurb="Compares every neuron's activation with its activation on the baseline (Rescale rule); "
               "one backward pass, adds up to f(input) − f(baseline).")
 def _deeplift(model, x, target, baseline, spec, opts):
@@ -351,7 +358,7 @@ def _deeplift(model, x, target, baseline, spec, opts):
     return DeepLift(model).attribute(x, baselines=baseline, target=target, return_convergence_delta=True)
 
 
-@method("GradientShap", kind="gradient",
+@method("GradientShap", kind="gradient", uses=("baseline", "shap_samples", "shap_stdev", "seed"),
         blurb="Expected gradients: IG at random points between noisy copies of the input and a set of baselines "
               "(an approximation of SHAP values).")
 def _gradient_shap(model, x, target, baseline, spec, opts):
@@ -368,7 +375,7 @@ def _guided_backprop(model, x, target, baseline, spec, opts):
     return GuidedBackprop(model).attribute(x, target=target), None
 
 
-@method("Occlusion", kind="perturbation",
+@method("Occlusion", kind="perturbation", uses=("baseline", "occlusion_window", "occlusion_stride"),
         blurb="Slides a baseline-filled window over the input and records how much the class score drops.")
 def _occlusion(model, x, target, baseline, spec, opts):
     if spec.is_image:
@@ -397,6 +404,7 @@ NT_BASES = ("Saliency", "InputXGradient", "IntegratedGradients", "DeepLift", "Gu
 
 
 @method("NoiseTunnel", kind="wrapper",
+        uses=("nt_method", "nt_type", "nt_samples", "nt_stdev", "baseline", "ig_steps", "seed"),
         blurb="SmoothGrad: averages a gradient method over noisy copies of the input, which removes "
               "the speckle of raw gradients.")
 def _noise_tunnel(model, x, target, baseline, spec, opts):
@@ -418,6 +426,7 @@ def _noise_tunnel(model, x, target, baseline, spec, opts):
 
 
 @method("Lime", kind="perturbation", slow=True,
+        uses=("baseline", "perturb_samples", "segmentation", "patch", "superpixels", "lime_alpha", "seed"),
         blurb="Switches random groups of patches to the baseline, then fits a sparse linear model to the scores; "
               "its weights are the map.")
 def _lime(model, x, target, baseline, spec, opts):
@@ -429,6 +438,7 @@ def _lime(model, x, target, baseline, spec, opts):
 
 
 @method("KernelShap", kind="perturbation", slow=True,
+        uses=("baseline", "perturb_samples", "segmentation", "patch", "superpixels", "seed"),
         blurb="Shapley values of the patches, estimated from random coalitions with the SHAP kernel weights.")
 def _kernel_shap(model, x, target, baseline, spec, opts):
     counter = _Counting(model, opts.perturb_samples, opts.progress)

@@ -211,8 +211,7 @@ def feature_importance_bars(names: Sequence[str], mean_abs: np.ndarray, mean_sig
     """Mean |IG| per input feature, with the mean signed attribution alongside."""
     fig = go.Figure()
     fig.add_trace(go.Bar(x=list(names), y=mean_abs, name="mean |attribution|", marker_color="#636efa"))
-    fig.add_trace(go.Bar(x=list(names), y=mean_signed, name="mean signed attribution",
-                         marker_color=["#d62728" if v >= 0 else "#1f77b4" for v in mean_signed]))
+    fig.add_trace(go.Bar(x=list(names), y=mean_signed, name="mean signed attribution", marker_color="#ef553b"))
     fig.update_layout(barmode="group", height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       title={"text": "Input-feature importance (Integrated Gradients over the data set)",
                              "font": {"size": 13}}, legend={"orientation": "h", "y": -0.25})
