@@ -32,6 +32,8 @@ from .errors import TrainingDiverged
 
 IDLE_TIMEOUT_ENV = "PLAYGROUND_IDLE_TIMEOUT_S"
 CAPACITY_ENV = "PLAYGROUND_MAX_JOBS"
+SLOTS_ENV = "PLAYGROUND_COMPUTE_SLOTS"
+TIME_SLICE_S = 0.05  # a job computing while others wait hands its slot on after this long
 MAX_HISTORY_ROWS = 4000  # beyond this the step history is thinned to every other row
 
 
@@ -113,6 +115,45 @@ def _lr_advice(lr: float | None) -> str:
     return f"with learning rate {lr:g}, check the input scale or weight init, or turn on gradient clipping"
 
 
+class ComputeSlots:
+    """At most ``n`` jobs compute at once; the others wait their turn in FIFO order.
+
+    A holder keeps its slot while nobody waits (no overhead for a lone job) and hands it on after
+    ``TIME_SLICE_S`` when someone does, so many admitted jobs share the cores round-robin instead of the
+    first ones hogging them.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._cond = threading.Condition()
+        self._holders = 0
+        self._waiting: deque[object] = deque()
+
+    def acquire(self, token: object, give_up: Callable[[], bool]) -> bool:
+        """Take a slot for ``token`` in FIFO order; False (and out of line) once ``give_up()`` is true."""
+        with self._cond:
+            self._waiting.append(token)
+            while self._holders >= self.n or self._waiting[0] is not token:
+                if give_up():
+                    self._waiting.remove(token)
+                    self._cond.notify_all()
+                    return False
+                self._cond.wait(0.2)
+            self._waiting.popleft()
+            self._holders += 1
+            self._cond.notify_all()
+            return True
+
+    def release(self) -> None:
+        with self._cond:
+            self._holders -= 1
+            self._cond.notify_all()
+
+    @property
+    def contended(self) -> bool:
+        return bool(self._waiting)
+
+
 class TrainingJob:
     """One training run in a daemon thread: queued → running ⇄ paused → finished / stopped / failed."""
 
@@ -158,6 +199,8 @@ class TrainingJob:
         self._thread: threading.Thread | None = None
         self._inspections: deque[tuple[Callable[[Any], Any], dict]] = deque()
         self._on_exit: list[Callable[[TrainingJob], None]] = []
+        self.slots: ComputeSlots | None = None  # set by the JobManager
+        self._slot_since: float | None = None
 
         self.step = 0
         self.error: str | None = None
@@ -303,8 +346,9 @@ class TrainingJob:
     # ----------------------------------------------------------------- the thread
     def _run(self) -> None:
         try:
-            if self.threads:
-                torch.set_num_threads(self.threads)
+            # One intra-op thread by default: concurrent jobs share the cores through the compute slots, and
+            # OpenMP teams spin-waiting on an oversubscribed machine slow training down a hundredfold.
+            torch.set_num_threads(self.threads or 1)
             if self.trainer is None:
                 self.trainer = build_seeded(self._factory, self.seed)
             with self._cond:
@@ -315,6 +359,7 @@ class TrainingJob:
         except Exception as exc:  # noqa: BLE001 - every error must reach the page
             self._fail(f"{type(exc).__name__}: {exc}")
         finally:
+            self._release_slot()
             with self._cond:
                 if self._state.active:
                     self._state = JobState.STOPPED if self._stop else JobState.FINISHED
@@ -342,8 +387,22 @@ class TrainingJob:
                 box["error"] = exc
             box["done"].set()
 
+    def _take_slot(self) -> bool:
+        """Wait for a compute slot; False when asked to pause or stop meanwhile."""
+        if not self.slots.acquire(self, give_up=lambda: self._stop or self._pause or bool(self._inspections)):
+            return False
+        self._slot_since = time.monotonic()
+        return True
+
+    def _release_slot(self) -> None:
+        if self._slot_since is not None:
+            self._slot_since = None
+            self.slots.release()
+
     def _wait_for_go(self) -> bool:
         """Block while paused; False when the job should end."""
+        if self._pause or self._stop:
+            self._release_slot()
         with self._cond:
             while True:
                 if self._inspections:
@@ -387,12 +446,16 @@ class TrainingJob:
             if self._pause or self._stop or self._inspections or self.step % 64 == 0:
                 if not self._wait_for_go():
                     return
+            if self.slots is not None and self._slot_since is None and not self._take_slot():
+                continue
             out = trainer.train_step()
             step = self.step + 1
             self._check_finite(out, step)
             if self.step_delay_s:
                 time.sleep(self.step_delay_s)
             now = time.monotonic()
+            if self._slot_since is not None and now - self._slot_since > TIME_SLICE_S and self.slots.contended:
+                self._release_slot()
             if now - rate_t >= 0.5:
                 self._rate = (step - rate_step) / (now - rate_t)
                 rate_t, rate_step = now, step
@@ -444,19 +507,31 @@ def build_seeded(factory: Callable[[], Any], seed: int | None) -> Any:
 _SEED_LOCK = threading.Lock()
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
+def default_compute_slots() -> int:
+    """How many jobs compute at the same moment: ``PLAYGROUND_COMPUTE_SLOTS``, else the CPU count."""
+    return _env_int(SLOTS_ENV, max(1, os.cpu_count() or 1))
+
+
 def default_capacity() -> int:
-    """How many jobs train at once: ``PLAYGROUND_MAX_JOBS``, else the number of CPU cores."""
-    value = os.environ.get(CAPACITY_ENV)
-    if value and value.strip().isdigit() and int(value) > 0:
-        return int(value)
-    return max(1, os.cpu_count() or 1)
+    """How many jobs are admitted (share the compute slots): ``PLAYGROUND_MAX_JOBS``, else 8 per slot."""
+    return _env_int(CAPACITY_ENV, 8 * default_compute_slots())
 
 
 class JobManager:
-    """Owns jobs per session, runs at most ``capacity`` at once, queues the rest (FIFO)."""
+    """Owns jobs per session, admits at most ``capacity`` at once and queues the rest (FIFO).
 
-    def __init__(self, capacity: int | None = None) -> None:
+    Admitted jobs take turns on ``compute_slots`` slots (time slicing), so a classroom of visitors on two
+    cores all see their networks learn, each more slowly, rather than most of them waiting.
+    """
+
+    def __init__(self, capacity: int | None = None, compute_slots: int | None = None) -> None:
         self.capacity = capacity or default_capacity()
+        self.slots = ComputeSlots(compute_slots or default_compute_slots())
         self._lock = threading.RLock()
         self._owners: dict[int, str] = {}
         self._jobs: dict[str, dict[int, TrainingJob]] = {}
@@ -465,7 +540,8 @@ class JobManager:
     def submit(self, session_id: str, job: TrainingJob) -> TrainingJob:
         """Give ``job`` to ``session_id``; it starts now if a slot is free, else waits in line."""
         if job.threads is None:
-            job.threads = max(1, (os.cpu_count() or 1) // self.capacity)
+            job.threads = max(1, (os.cpu_count() or 1) // self.slots.n)
+        job.slots = self.slots
         with self._lock:
             self._forget_unwatched()
             self._owners[job.id] = session_id

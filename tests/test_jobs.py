@@ -125,7 +125,7 @@ def test_capacity_queue_is_fifo_with_positions():
     wait_for(lambda: jobs[1].state == JobState.RUNNING)
     assert jobs[2].snapshot().queue_position == 1
     manager.end_session("alice")
-    assert all(not j.alive for j in jobs) and manager.jobs("alice") == []
+    assert all(j.join(5) for j in jobs) and manager.jobs("alice") == []
 
 
 def test_sessions_are_isolated():
@@ -145,3 +145,21 @@ def test_unwatched_job_stops_itself():
     job = TrainingJob(xor_trainer, total_steps=None, idle_timeout_s=0.3).start()
     job.join(5)
     assert job.state == JobState.STOPPED and "nobody watched" in job.error
+
+
+def test_admitted_jobs_share_compute_slots_round_robin():
+    manager = JobManager(capacity=3, compute_slots=1)
+    jobs = [manager.submit("class", TrainingJob(xor_trainer, total_steps=None, name=f"s{i}")) for i in range(3)]
+    assert all(j.state == JobState.RUNNING for j in jobs)
+    wait_for(lambda: all(j.step > 20 for j in jobs), timeout=20)
+    time.sleep(1.0)
+    steps = [j.step for j in jobs]
+    assert min(steps) > 0.3 * max(steps), f"unfair time slicing: {steps}"
+    jobs[0].pause()
+    time.sleep(0.3)
+    before = [j.step for j in jobs]
+    time.sleep(0.5)
+    after = [j.step for j in jobs]
+    assert after[0] == before[0] and after[1] > before[1] and after[2] > before[2]
+    manager.end_session("class")
+    assert all(j.join(5) for j in jobs)
