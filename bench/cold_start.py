@@ -7,23 +7,16 @@ imported), so where Chromium and Playwright are present the first fully rendered
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.appserver import CHROMIUM_ARGS, chromium_path, free_port, healthy, start_app, stop_app  # noqa: E402
+
 RUNS = 3
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str) -> bytes | None:
@@ -36,17 +29,14 @@ def get(url: str) -> bytes | None:
 
 def first_render_s(base: str, t0: float) -> float | None:
     """Seconds from launch until Home's title is rendered in headless Chromium, or None without a browser."""
-    import shutil
-
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         return None
-    if not shutil.which("chromium"):
+    if not chromium_path():
         return None
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=shutil.which("chromium"),
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(base)
         page.get_by_role("heading", name="Deep Learning Playground").wait_for(timeout=60_000)
@@ -57,24 +47,18 @@ def first_render_s(base: str, t0: float) -> float | None:
 
 def one_launch() -> tuple[float, float, float | None]:
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true"], cwd=ROOT, env=dict(os.environ),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_app(port)
     try:
-        base = f"http://127.0.0.1:{port}"
-        while get(f"{base}/_stcore/health") is None:
-            if time.perf_counter() - t0 > 60:
-                raise RuntimeError("no health answer within 60 s")
-            time.sleep(0.05)
         health = time.perf_counter() - t0
+        assert healthy(base)
         html = get(base + "/") or b""
         assert b"root" in html, "home HTML not served"
         served = time.perf_counter() - t0
         return health, served, first_render_s(base, t0)
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_app(proc)
 
 
 def main() -> None:
