@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.sequence_lab import make_job
 from ui.jobs import current_job, job_controls, live_panel
-from ui.seq_controls import seq_settings
+from ui.seq_controls import preset_buttons, seq_settings
 from ui.seq_views import JOB_KEY, gates_view, gradients_view, remember_runs, seq_extra, training_view, units_view
 
 st.title("Sequence lab: RNN, LSTM and GRU")
@@ -16,6 +16,7 @@ st.markdown(
     "what to keep, what to forget and what to output. Race the three cells, then open every gate."
 )
 
+preset_buttons()
 config, delay = seq_settings()
 
 
@@ -27,7 +28,8 @@ def _make_job():
 job_controls(JOB_KEY, _make_job, play_label="Train" if len(config.cells) == 1 else "Start race")
 
 views = ["Training", "Gates", "Gradients"] + (["Unit explorer"] if config.task == "chars" else [])
-view = st.segmented_control("View", views, default="Training", key="seq_view", label_visibility="collapsed")
+view = st.segmented_control("View", views, default="Training", key="seq_view", label_visibility="collapsed",
+                            required=True)
 view = view if view in views else "Training"
 hints = {
     "Training": "Loss of each cell on the same batches; the dashed line is the best a model without memory can do.",

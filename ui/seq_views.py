@@ -96,7 +96,8 @@ def _metrics(snap: JobSnapshot, extra: SequenceSnapshot, per_row: int = 4) -> No
     for col, cell in zip(cols[1:n], extra.cells, strict=True):
         val = snap.evals.get(f"val_loss/{cell}", [float("nan")])[-1]
         if cell in extra.diverged:
-            col.metric(f"{cell} val loss", "diverged")
+            col.metric(f"{cell} val loss", "∞", delta="diverged", delta_color="off", delta_arrow="off",
+                       help=extra.diverged[cell])
         else:
             col.metric(f"{cell} val loss", f"{val:.4f}", delta=f"{val - data.baseline:+.3f}", delta_color="inverse",
                        help="Validation loss; the small number is its difference to the baseline.")
@@ -218,18 +219,22 @@ def gradients_view(snap: JobSnapshot | None, extra: SequenceSnapshot | None, con
                    "Below 1: vanishing; above 1: exploding. Raise the scale to about 3 to see explosion.")
     with right:
         runs = st.session_state.get("seq_runs", {})
-        previous = {}
+        previous, label = {}, ""
         if (prev := runs.get("previous")) and "step" in prev["history"]:
-            for cell in prev["cells"]:
-                if f"grad_norm/{cell}" in prev["history"]:
-                    previous[f"{cell} · {prev['label']}"] = (prev["history"]["step"],
-                                                             prev["history"][f"grad_norm/{cell}"])
+            label = prev["label"]
+            previous = {c: (prev["history"]["step"], prev["history"][f"grad_norm/{c}"]) for c in prev["cells"]
+                        if f"grad_norm/{c}" in prev["history"]}
         if snap is not None and snap.history.get("step"):
-            st.plotly_chart(grad_norm_steps(snap.history, cfg.cells, clip_norm=cfg.clip_norm, previous=previous),
-                            key="seq_grad_steps")
+            st.plotly_chart(grad_norm_steps(snap.history, cfg.cells, clip_norm=cfg.clip_norm, previous=previous,
+                                            previous_label=label), key="seq_grad_steps")
+            notes = []
+            if cfg.clip_norm:
+                notes.append(f"Gradients above the dashed line are scaled down to norm {cfg.clip_norm:g} before "
+                             "the update.")
             if extra is not None:
                 radius = ", ".join(f"{c} {r:.2f}" for c, r in extra.spectral_radius.items())
-                st.caption(f"Spectral radius of the first layer's recurrent (candidate) matrix now: {radius}.")
+                notes.append(f"Spectral radius of the first layer's recurrent (candidate) matrix now: {radius}.")
+            st.caption(" ".join(notes))
         else:
             st.info("Train to see the global gradient norm per step; train again with clipping on to compare.",
                     icon=":material/insights:")

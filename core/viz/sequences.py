@@ -192,31 +192,29 @@ def grad_flow_figure(curves: dict[str, np.ndarray], *, title: str = "", height: 
 
 
 def grad_norm_steps(history: dict[str, list[float]], cells: Sequence[str], *, clip_norm: float | None = None,
-                    previous: dict[str, tuple[list[float], list[float]]] | None = None,
-                    height: int = 320) -> go.Figure:
-    """Global gradient norm per step (before clipping) for each cell, the clipping threshold, and the norm
-    actually applied after clipping; ``previous`` overlays another run's curves (label → (steps, norms))."""
+                    previous: dict[str, tuple[list[float], list[float]]] | None = None, previous_label: str = "",
+                    height: int = 340) -> go.Figure:
+    """Global gradient norm per step (before clipping) for each cell and the clipping threshold (updates use
+    min(norm, max-norm)); ``previous`` overlays another run's curves (cell → (steps, norms)), drawn faint."""
     fig = go.Figure()
-    for label, (x, y) in (previous or {}).items():
+    for k, (cell, (x, y)) in enumerate((previous or {}).items()):
         x, y = _finite(x, y)
-        fig.add_trace(go.Scatter(x=x, y=y, name=label, mode="lines", line={"color": "#bbb", "width": 1}))
+        fig.add_trace(go.Scatter(x=x, y=y, name=previous_label or "previous run", mode="lines", opacity=0.35,
+                                 legendgroup="previous", showlegend=k == 0, line={"color": color(cell), "width": 1},
+                                 hovertemplate=f"{cell}, previous run: %{{y:.3g}}<extra></extra>"))
     for cell in cells:
         key = f"grad_norm/{cell}"
-        if key not in history:
-            continue
-        x, y = _finite(history["step"], history[key])
-        fig.add_trace(go.Scatter(x=x, y=y, name=f"{cell} before clipping", mode="lines",
-                                 line={"color": color(cell), "width": 1.5}))
-        if clip_norm:
-            fig.add_trace(go.Scatter(x=x, y=np.minimum(y, clip_norm), name=f"{cell} applied (clipped)",
-                                     mode="lines", line={"color": color(cell), "width": 1, "dash": "dot"}))
+        if key in history:
+            x, y = _finite(history["step"], history[key])
+            fig.add_trace(go.Scatter(x=x, y=y, name=cell, mode="lines", line={"color": color(cell), "width": 1.5}))
     if clip_norm:
         fig.add_hline(y=clip_norm, line={"color": "#000", "dash": "dash"}, annotation_text=f"max-norm {clip_norm:g}",
                       annotation_position="top right")
     fig.update_xaxes(title_text="step")
-    fig.update_yaxes(title_text="global gradient norm (log scale)", type="log", exponentformat="power")
+    fig.update_yaxes(title_text="‖gradient‖ (log scale)", type="log", exponentformat="power")
     fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.25}, uirevision="gradsteps",
-                      showlegend=True, title={"text": "Global gradient norm per step", "font": {"size": 14}})
+                      showlegend=True, title={"text": "Global gradient norm per step, before clipping",
+                                              "font": {"size": 14}})
     return fig
 
 
