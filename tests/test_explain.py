@@ -213,3 +213,23 @@ def test_page_explains_a_network_builder_model_from_this_session(preset):
     assert "network you built" in at.caption[0].value
     assert any(h.value == "One point" for h in at.subheader)
     assert "DeepLift" not in at.multiselect(key="ex_nb_methods").options  # the MLP reuses its activation
+
+
+def test_sequence_models_run_every_applicable_method_with_the_input_shape():
+    class Tagger(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn, self.out = nn.GRU(3, 8, batch_first=True), nn.Linear(8, 4)
+
+        def forward(self, x):
+            return self.out(self.rnn(x)[0][:, -1])
+
+    torch.manual_seed(0)
+    model, x = Tagger(), torch.randn(12, 3)
+    spec = InputSpec((12, 3), list("abcd"), low=-3.0, high=3.0, black=0.0)
+    usable = [m for m in METHODS.names() if not unsupported(m, model, x.unsqueeze(0), spec)]
+    assert "LayerGradCam" not in usable and "IntegratedGradients" in usable
+    results = attribute_many(usable, model, x, 2, spec=spec, perturb_samples=40, patch=2, occlusion_window=3)
+    for name, a in results.items():
+        assert a.map.shape == (12, 3) and np.isfinite(a.map).all(), name
+    assert results["IntegratedGradients"].delta_rel < 0.05

@@ -11,7 +11,7 @@ import copy
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -291,11 +291,12 @@ def make_baseline(kind: str, x: torch.Tensor, spec: InputSpec, *, n: int = 1, se
 
 def feature_mask(x: torch.Tensor, spec: InputSpec, opts: ExplainOptions) -> torch.Tensor:
     """Interpretable features for Lime/KernelShap: square patches or k-means superpixels (position +
-    intensity), the same id across colour channels; each input feature on its own for vectors."""
-    if not spec.is_image:
+    intensity) of images, the same id across colour channels; patches over the last two axes of other 2-D
+    inputs (sequences, spectrograms); each input feature on its own for vectors."""
+    if len(spec.shape) == 1:
         return torch.arange(x[0].numel(), device=x.device).reshape(x.shape)
-    _, c, h, w = x.shape
-    if opts.segmentation == "patches":
+    h, w = x.shape[-2:]
+    if not spec.is_image or opts.segmentation == "patches":
         p = opts.patch
         rows = torch.arange(h, device=x.device) // p
         cols = torch.arange(w, device=x.device) // p
@@ -311,7 +312,7 @@ def feature_mask(x: torch.Tensor, spec: InputSpec, opts: ExplainOptions) -> torc
         labels = KMeans(n_clusters=k, n_init=1, random_state=opts.seed).fit_predict(pts)
         _, labels = np.unique(labels, return_inverse=True)
         ids = torch.as_tensor(labels.reshape(h, w), device=x.device)
-    return ids.long().expand(1, c, h, w).contiguous()
+    return ids.long().expand(x.shape).contiguous()
 
 
 class _Counting:
@@ -382,8 +383,12 @@ def _occlusion(model, x, target, baseline, spec, opts):
         c = x.shape[1]
         win = min(opts.occlusion_window, x.shape[-1], x.shape[-2])
         window, strides = (c, win, win), (c, min(opts.occlusion_stride, win), min(opts.occlusion_stride, win))
-    else:
+    elif len(spec.shape) == 1:
         window, strides = (1,), (1,)
+    else:  # e.g. (time, features) or (frequency, frames): a square window over the last two axes
+        lead = tuple(1 for _ in spec.shape[:-2])
+        win = tuple(min(opts.occlusion_window, d) for d in spec.shape[-2:])
+        window, strides = lead + win, lead + tuple(min(opts.occlusion_stride, w) for w in win)
     return Occlusion(model).attribute(x, sliding_window_shapes=window, strides=strides, baselines=baseline,
                                       target=target, perturbations_per_eval=64), None
 
@@ -488,7 +493,10 @@ def run_method(name: str, prepared: nn.Module, x: torch.Tensor, target: int, spe
     start = time.perf_counter()
     np_state = np.random.get_state()  # Captum draws some samples (GradientShap) from numpy's global generator
     try:
-        with torch.random.fork_rng(devices=[]), warnings.catch_warnings(), one_thread():
+        # cuDNN cannot backpropagate through recurrent layers in eval mode: use the native kernels for them.
+        rnn = any(isinstance(m, nn.RNNBase) for m in prepared.modules())
+        no_cudnn = torch.backends.cudnn.flags(enabled=False) if rnn else nullcontext()
+        with torch.random.fork_rng(devices=[]), warnings.catch_warnings(), one_thread(), no_cudnn:
             warnings.simplefilter("ignore")
             torch.manual_seed(opts.seed)
             np.random.seed(opts.seed)
