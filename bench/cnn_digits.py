@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -20,16 +21,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.data.images import ImageDataset, load_digits_dataset, load_shapes_dataset  # noqa: E402
 from core.inspect.evaluation import evaluate_classifier  # noqa: E402
 from core.models import MODELS  # noqa: E402
-from core.models.cnn import DEFAULT_PRESET, preset  # noqa: E402
+from core.models.cnn import DEFAULT_PRESET, preset, recommended_training  # noqa: E402
 from core.vision import TrainSettings, make_cnn_job  # noqa: E402
 
 DIGITS_SIZE = 16
-DEFAULT_SETTINGS = TrainSettings()  # the page's defaults: Adam 0.003, batch 64, 8 epochs, cosine decay
+DEFAULT_SETTINGS = TrainSettings()  # the page's defaults: batch 64, 8 epochs, cosine decay
 
 
 def train(ds: ImageDataset, name: str, settings: TrainSettings, threads: int, seed: int) -> tuple[float, float, int]:
     """Test accuracy, training seconds and steps of one run."""
     config = preset(name, ds.channels, ds.size, ds.num_classes)
+    optimizer, lr = recommended_training(name)  # as the page starts it: the preset's optimizer and rate
+    settings = replace(settings, optimizer=optimizer, lr=lr)
     job = make_cnn_job(ds, config, settings, seed=seed, name=name)
     job.threads = threads
     job.start()

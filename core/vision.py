@@ -33,7 +33,7 @@ class TrainSettings:
     cosine: bool = True
     augment: Augmentation = field(default_factory=Augmentation)
     evals_per_epoch: int = 2
-    snapshot_every: int = 4
+    snapshot_every: int = 1  # filters are copied after every step (cheap), so Step shows each change
 
 
 class CNNTrainer(SupervisedTrainer):
@@ -76,6 +76,26 @@ def make_trainer(dataset: ImageDataset, config: CNNConfig, settings: TrainSettin
     check_settings(settings)
     config = config.with_data(dataset.channels, dataset.size, dataset.num_classes)
     return CNNTrainer(dataset, config, settings)
+
+
+def fit_cnn(dataset: ImageDataset, config: CNNConfig | None = None, settings: TrainSettings | None = None, *,
+            seed: int = 0) -> CNNTrainer:
+    """Train right here (no job thread) and return the finished trainer: ``trainer.model`` is the network in
+    eval mode, ``trainer.dataset`` its data. ``config`` defaults to the default preset for the data."""
+    from core.jobs import build_seeded
+    from core.models.cnn import DEFAULT_PRESET, preset
+
+    settings = settings or TrainSettings()
+    config = config or preset(DEFAULT_PRESET, dataset.channels, dataset.size, dataset.num_classes)
+    trainer = build_seeded(lambda: make_trainer(dataset, config, settings), seed)
+    for step in range(1, trainer.total_steps + 1):
+        trainer.train_step()
+        if step % trainer.steps_per_epoch == 0 and settings.patience:
+            trainer.evaluate()
+            if trainer.done:
+                break
+    trainer.model.eval()
+    return trainer
 
 
 def make_cnn_job(dataset: ImageDataset, config: CNNConfig, settings: TrainSettings, *, seed: int = 0,

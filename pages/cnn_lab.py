@@ -36,14 +36,14 @@ with st.container(border=True):
 
 with st.container(border=True):
     st.subheader("3 · Train", anchor=False)
-    settings, delay = train_settings(augment)
+    settings, delay, seed = train_settings(augment, st.session_state.get("cnn_preset", ""))
 
     def make_job():
         if config is None:
             raise ConfigError("Fix the network above first (see the red message).")
         if dataset.num_classes < 2:
             raise DataError("The pictures need at least two classes.")
-        job = make_cnn_job(dataset, config, settings, step_delay_s=delay, name=f"CNN · {config.name}")
+        job = make_cnn_job(dataset, config, settings, seed=seed, step_delay_s=delay, name=f"CNN · {config.name}")
         st.session_state["cnn_trained"] = Trained(dataset, config.with_data(dataset.channels, dataset.size,
                                                                             dataset.num_classes))
         return job
@@ -68,7 +68,7 @@ with st.container(border=True):
             if extra and extra.get("filters") is not None:
                 filters_panel(extra["filters"], snap.extra_step)
             elif config is not None:
-                filters_panel(initial_filters(config), None)
+                filters_panel(initial_filters(config, seed), None)
 
     live_panel(JOB, render, every=0.75)
 
@@ -80,7 +80,7 @@ with st.container(border=True):
         st.info("Train a network (or take a few **Steps**) to see its feature maps, its test results and to test "
                 "it on your own drawing.", icon=":material/visibility:")
         st.stop()
-    if trained.dataset is not dataset or trained.config.blocks != (config.blocks if config else None):
+    if trained.dataset.description != dataset.description or trained.config != config:
         st.caption(f"Showing the network you trained last ({trained.config.name} on {trained.dataset.name}); "
                    "press **Train** again to use the settings above.")
     tabs = st.tabs([":material/layers: Feature maps", ":material/grid_view: Evaluation",

@@ -381,3 +381,11 @@ def test_bad_training_settings_are_config_errors(digits8):
         make_cnn_job(digits8, preset("Tiny VGG", 1, 8, 10), TrainSettings(epochs=0))
     with pytest.raises(ConfigError):
         make_cnn_job(digits8, CNNConfig(blocks=(ConvBlock(8, 11, 1, 0),)), TrainSettings())
+
+
+def test_fit_cnn_trains_in_place_for_other_pages(digits8):
+    from core.vision import fit_cnn
+
+    trainer = fit_cnn(digits8, settings=TrainSettings(epochs=2, lr=0.005), seed=1)
+    assert not trainer.model.training and trainer.dataset is digits8
+    assert evaluate_classifier(trainer.model, digits8.x_test, digits8.y_test, 10).accuracy > 0.85

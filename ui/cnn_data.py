@@ -48,7 +48,7 @@ def _upload_source() -> ImageDataset | None:
                               format_func={"auto": "as uploaded", "rgb": "RGB", "gray": "greyscale"}.get)
     zip_bytes, files = None, None
     if mode == "A zip of class folders":
-        upload = st.file_uploader("Zip with one folder per class (e.g. cats/*.jpg, dogs/*.jpg)", type=["zip"],
+        upload = st.file_uploader("Zip with one folder per class (e.g. cats/\\*.jpg, dogs/\\*.jpg)", type=["zip"],
                                   key="cnn_up_zip")
         if upload is None:
             st.caption(f"At least two classes and {MIN_PER_CLASS} images per class; up to {MAX_FILES:,} images, "

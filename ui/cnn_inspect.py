@@ -159,12 +159,12 @@ def evaluation_view(job: TrainingJob, trained: Trained) -> None:
         if len(wrong) == 0:
             st.success("Every test picture is classified correctly.", icon=":material/celebration:")
         else:
-            titles = [f"{ds.classes[result.y_pred[i]]} ({result.probs[i, result.y_pred[i]]:.0%}) · true "
+            titles = [f"said {ds.classes[result.y_pred[i]]} ({result.probs[i, result.y_pred[i]]:.0%})<br>true "
                       f"{ds.classes[result.y_true[i]]}" for i in wrong]
             st.plotly_chart(image_grid(ds.raw(ds.x_test[wrong]).numpy(), titles, cols=4, tile_px=96,
                                        title_colors=["#c0392b"] * len(wrong)), width="stretch", key="cnn_wrong",
                             config={"displayModeBar": False})
-            st.caption("Caption: predicted class (its probability) · true class.")
+            st.caption("Under each picture: what the network said (with its probability) and the true class.")
 
 
 # ------------------------------------------------------------------------------------------ draw to test

@@ -9,9 +9,19 @@ import streamlit as st
 from core.data.images import Augmentation, ImageDataset
 from core.errors import ConfigError
 from core.models import MODELS
-from core.models.cnn import ACTIVATIONS, DEFAULT_PRESET, CNNConfig, ConvBlock, LayerRow, layer_table, preset
+from core.models.cnn import (
+    ACTIVATIONS,
+    DEFAULT_PRESET,
+    CNNConfig,
+    ConvBlock,
+    LayerRow,
+    layer_table,
+    preset,
+    recommended_training,
+)
 from core.vision import OPTIMIZER_CHOICES, TrainSettings
 
+LEARNING_RATES = [0.0003, 0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3]
 BLOCK_COLUMNS = ["residual", "convs", "channels", "kernel", "stride", "padding", "pool"]
 
 
@@ -122,20 +132,31 @@ def model_section(ds: ImageDataset) -> CNNConfig | None:
     return config
 
 
-def train_settings(augment: Augmentation) -> tuple[TrainSettings, float]:
-    """Optimizer, learning rate, batch size, epochs, early stopping; plus a slow-motion delay per step."""
-    cols = st.columns(6)
-    optimizer = cols[0].selectbox("Optimizer", list(OPTIMIZER_CHOICES), key="cnn_opt")
-    default_lr = 0.003 if "Adam" in optimizer else 0.05
-    lr = cols[1].select_slider("Learning rate", [0.0003, 0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3], default_lr,
-                               key=f"cnn_lr_{optimizer}")
+def train_settings(augment: Augmentation, preset_name: str) -> tuple[TrainSettings, float, int]:
+    """Optimizer, learning rate, batch size, epochs, early stopping, weight decay, seed, and a slow-motion delay.
+    The optimizer and learning rate start at what the chosen preset trains well with."""
+    labels = list(OPTIMIZER_CHOICES)
+    opt_name, opt_lr = recommended_training(preset_name)
+    cols = st.columns(4)
+    optimizer = cols[0].selectbox("Optimizer", labels, index=list(OPTIMIZER_CHOICES.values()).index(opt_name),
+                                  key=f"cnn_opt_{preset_name}")
+    default_lr = opt_lr if OPTIMIZER_CHOICES[optimizer] == opt_name else (0.003 if "Adam" in optimizer else 0.03)
+    lr = cols[1].select_slider("Learning rate", LEARNING_RATES, default_lr, key=f"cnn_lr_{preset_name}_{optimizer}",
+                               help="Decays along a cosine to 5 % by the last step.")
     batch = cols[2].select_slider("Batch size", [16, 32, 64, 128, 256], 64, key="cnn_batch")
     epochs = cols[3].number_input("Epochs", 1, 100, 8, key="cnn_epochs")
-    patience = cols[4].number_input("Early-stop patience", 0, 20, 0, key="cnn_patience",
+    cols = st.columns(4)
+    patience = cols[0].number_input("Early-stop patience", 0, 20, 0, key="cnn_patience",
                                     help="Stop after this many epochs without a better validation loss and keep "
                                     "the best weights; 0 = train all epochs.")
-    speed = cols[5].selectbox("Speed", ["full", "slow motion"], key="cnn_speed",
+    decay = cols[1].select_slider("Weight decay", [0.0, 1e-5, 1e-4, 1e-3, 1e-2], 0.0, key="cnn_wd",
+                                  help="L2 penalty on the weights (a regulariser).")
+    seed = cols[2].number_input("Seed", 0, 9999, 0, key="cnn_seed", help="Picks the random initial weights and "
+                                "the order of the batches; change it to train the same network again from another "
+                                "start.")
+    speed = cols[3].selectbox("Speed", ["full", "slow motion"], key="cnn_speed",
                               help="Slow motion waits 50 ms after each step so you can watch the filters form.")
     settings = TrainSettings(optimizer=OPTIMIZER_CHOICES[optimizer], lr=float(lr), batch_size=int(batch),
-                             epochs=int(epochs), patience=int(patience) or None, augment=augment)
-    return settings, 0.05 if speed == "slow motion" else 0.0
+                             epochs=int(epochs), patience=int(patience) or None, weight_decay=float(decay),
+                             augment=augment)
+    return settings, 0.05 if speed == "slow motion" else 0.0, int(seed)

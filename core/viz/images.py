@@ -48,14 +48,16 @@ def montage(tiles: np.ndarray, cols: int, gap: int = 1, fill: float | int = GAP_
 
 def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, cols: int = 8, tile_px: int = 80,
                title_colors: Sequence[str] | None = None, title: str | None = None) -> go.Figure:
-    """A gallery of ``(N, C, H, W)`` pictures in 0..1 (grey or RGB), each with an optional caption below."""
+    """A gallery of ``(N, C, H, W)`` pictures in 0..1 (grey or RGB), each with an optional caption below
+    (``<br>`` starts a second line)."""
     n = len(images)
     cols = max(1, min(cols, n))
     rgb = _to_rgb(images)
     h, w = rgb.shape[1:3]
     gap = max(1, h // 8)
-    caption = 0.28 if titles else 0.0  # caption band as a fraction of a tile's height
-    band = int(round(h * caption))
+    scale = tile_px / w
+    lines = max((t.count("<br>") + 1 for t in titles), default=0) if titles else 0
+    band = int(np.ceil((lines * 14 + 4) / scale)) if lines else 0  # caption band, in image pixels
     if band:
         rgb = np.concatenate([rgb, np.full((n, band, w, 3), GAP_RGB, np.uint8)], axis=1)
     grid = montage(rgb, cols, gap)
@@ -67,7 +69,6 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, cols:
             fig.add_annotation(x=c * (w + gap) + w / 2, y=r * (h + band + gap) + h + band / 2, text=text,
                                showarrow=False, font={"size": 11, "color": (title_colors or ["#333"] * n)[i]})
     _hide_axes(fig)
-    scale = tile_px / w
     fig.update_layout(height=int(rows * (h + band + gap) * scale) + (40 if title else 12),
                       margin={"l": 0, "r": 0, "t": 30 if title else 4, "b": 0}, title=title)
     return fig
@@ -89,7 +90,7 @@ def filter_grid(filters: FilterSet, *, max_filters: int = 32, max_inputs: int = 
     title = title or filters.label
     if filters.rgb:
         tiles = np.clip(0.5 + 0.5 * w.transpose(0, 2, 3, 1) / limit, 0, 1)
-        cols = min(16, len(tiles))
+        cols = min(8, len(tiles))
         grid = montage((tiles * 255 + 0.5).astype(np.uint8), cols, gap=1)
         fig = go.Figure(go.Image(z=grid, hoverinfo="skip"))
         rows = -(-len(tiles) // cols)
@@ -171,7 +172,8 @@ def feature_flow(flow: FeatureFlow, input_image: np.ndarray, classes: Sequence[s
     for col in range(1, n + 3):
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, autorange="reversed", row=1, col=col)
-    fig.update_xaxes(range=[0, 1.3], tickformat=".0%", row=1, col=n + 3, title_text="probability")
+    fig.update_xaxes(range=[0, 1.35], showticklabels=False, showgrid=False, row=1, col=n + 3,
+                     title_text="probability")
     fig.update_yaxes(autorange="reversed", type="category", row=1, col=n + 3)
     fig.update_annotations(font_size=10)
     fig.update_layout(height=height, showlegend=False, margin={"l": 4, "r": 30, "t": 40, "b": 10},
