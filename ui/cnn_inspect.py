@@ -146,8 +146,10 @@ def evaluation_view(job: TrainingJob, trained: Trained) -> None:
     cols[0].metric("Test accuracy", f"{result.accuracy:.1%}")
     cols[1].metric("Test loss", f"{result.loss:.3f}", help="Cross-entropy on the test set")
     cols[2].metric("Misclassified", f"{int((result.y_pred != result.y_true).sum())} / {len(result.y_true)}")
-    cols[3].metric("Weakest class", ds.classes[int(result.per_class_accuracy.argmin())],
-                   f"{result.per_class_accuracy.min():.0%} right", delta_color="off")
+    weakest = int(result.per_class_accuracy.argmin())
+    cols[3].metric("Weakest class", f"{ds.classes[weakest]} · {result.per_class_accuracy[weakest]:.0%}"
+                   if result.per_class_accuracy[weakest] < 1 else "none", help="The class with the lowest share "
+                   "of its test pictures classified correctly")
     st.caption(f"Weights of step {cache[1]:,}; {len(result.y_true)} test pictures the network never trained on.")
     left, right = st.columns([1, 1])
     with left:
