@@ -206,6 +206,7 @@ def test_digits_split_normalisation_and_registry(digits8):
     assert abs(float(digits8.x_train.mean())) < 1e-4 and float(digits8.x_train.std()) == pytest.approx(1, abs=1e-2)
     assert set(digits8.class_counts("test").values()) >= {26}  # stratified: every class in every split
     assert load_image_dataset("digits", size=28).x_train.shape[1:] == (1, 28, 28)
+    assert load_image_dataset("digits").input_shape == (1, 16, 16)
     with pytest.raises(ConfigError):
         load_digits_dataset(12)
 

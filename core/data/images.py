@@ -228,7 +228,7 @@ def _fit_pixels(image: Image.Image, size: int, channels: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------- digits
-@DATASETS.register("digits", family="images", sizes=(8, 16, 28), channels=1,
+@DATASETS.register("digits", family="images", sizes=(8, 16, 28), default_size=16, channels=1,
                    description="1,797 handwritten digits 0–9 from scikit-learn (8×8 grey, upscaled on request)")
 def load_digits_dataset(size: int = 16, seed: int = 0,
                         fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)) -> ImageDataset:
@@ -461,11 +461,13 @@ def load_uploaded_dataset(zip_bytes: bytes | None = None,
 
 
 def load_image_dataset(name: str, *, size: int | None = None, seed: int = 0, **kwargs) -> ImageDataset:
-    """Any registered image dataset by name (``"digits"``, ``"shapes"``); ``size`` defaults to its first size."""
+    """Any registered image dataset by name (``"digits"``, ``"shapes"``), as the CNN lab loads it by default
+    (digits at 16×16, shapes at 32×32); ``seed`` fixes the split (and the generated shapes)."""
     entry = DATASETS.entry(name)
     if entry.family != "images" or entry.meta.get("upload"):
         raise ConfigError(f"{name!r} is not a built-in image dataset.")
-    return entry.value(size=entry.meta["sizes"][0] if size is None else size, seed=seed, **kwargs)
+    default = entry.meta.get("default_size", entry.meta["sizes"][0])
+    return entry.value(size=default if size is None else size, seed=seed, **kwargs)
 
 
 # ---------------------------------------------------------------------------------- augmentation
