@@ -213,6 +213,8 @@ def gradients_view(snap: JobSnapshot | None, extra: SequenceSnapshot | None, con
     with left:
         st.plotly_chart(grad_flow_figure(curves, title=f"Error signal reaching each step (layer {layer + 1})"),
                         key="seq_grad_flow")
+        if cfg.bidirectional:
+            st.caption("Bidirectional: the forward direction is shown (its error flows back from the last step).")
         rnn = init["RNN"][layer]
         st.caption(f"At initialisation the vanilla RNN's gradient at t = 1 is **{rnn[0] / max(rnn[-1], 1e-300):.1e}"
                    f"×** its gradient at the last step (recurrent weight scale {cfg.init_scale:g}). "

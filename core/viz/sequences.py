@@ -88,13 +88,16 @@ def race_curves(history: dict[str, list[float]], evals: dict[str, list[float]], 
                 log_y: bool = True, height: int = 340) -> go.Figure:
     """Training (solid) and validation (dotted, markers) loss of every cell on one chart."""
     fig = go.Figure()
+    shown: list[float] = [baseline] if baseline is not None and math.isfinite(baseline) and baseline > 0 else []
     for cell in cells:
         if f"loss/{cell}" in history:
             x, y = _finite(history["step"], history[f"loss/{cell}"])
+            shown += y
             fig.add_trace(go.Scatter(x=x, y=y, name=f"{cell} train", mode="lines", legendgroup=cell,
                                      line={"color": color(cell), "width": 1.5}))
         if f"val_loss/{cell}" in evals:
             x, y = _finite(evals["step"], evals[f"val_loss/{cell}"])
+            shown += y
             fig.add_trace(go.Scatter(x=x, y=y, name=f"{cell} validation", mode="lines+markers", legendgroup=cell,
                                      line={"color": color(cell), "dash": "dot"}, marker={"size": 4}))
     for cell, step in (diverged or {}).items():
@@ -105,6 +108,9 @@ def race_curves(history: dict[str, list[float]], evals: dict[str, list[float]], 
                       annotation_position="bottom right")
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text="loss" + (" (log scale)" if log_y else ""), type="log" if log_y else "linear")
+    positive = [v for v in shown if v > 0]
+    if log_y and positive:  # a tight explicit range: autorange pads log axes by decades
+        fig.update_yaxes(range=[math.log10(min(positive)) - 0.1, math.log10(max(positive)) + 0.1])
     fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.25}, uirevision="race")
     return fig
 
