@@ -17,6 +17,7 @@ from core.explain import (
     compare_models,
     deletion_curve,
     last_conv,
+    make_baseline,
     random_deletion_curve,
     randomization_check,
     rank_correlation,
@@ -233,3 +234,28 @@ def test_sequence_models_run_every_applicable_method_with_the_input_shape():
     for name, a in results.items():
         assert a.map.shape == (12, 3) and np.isfinite(a.map).all(), name
     assert results["IntegratedGradients"].delta_rel < 0.05
+
+
+def test_spectrogram_like_inputs_get_per_row_baselines_and_grad_cam():
+    class SpecCNN(nn.Module):  # (batch, bands, frames) in, like the audio lab's log-mel CNN
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv, self.act, self.pool = nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2)
+            self.out = nn.Linear(16, 3)
+
+        def forward(self, x):
+            return self.out(self.pool(self.act(self.conv(x.unsqueeze(1)))).flatten(1))
+
+    torch.manual_seed(0)
+    model = SpecCNN()
+    low, high = tuple(float(-i) for i in range(6)), tuple(float(10 - i) for i in range(6))
+    spec = InputSpec((6, 20), ["a", "b", "c"], low=low, high=high)
+    x = torch.rand(6, 20) * 5
+    black = make_baseline("black", x.unsqueeze(0), spec)
+    assert torch.equal(black[0, :, 0], torch.tensor(low)) and black.shape == (1, 6, 20)
+    noise = make_baseline("noise", x.unsqueeze(0), spec, n=4)
+    assert (noise >= torch.tensor(low).view(1, 6, 1)).all() and (noise <= torch.tensor(high).view(1, 6, 1)).all()
+    cam = attribute("LayerGradCam", model, x, 0, spec=spec)
+    assert cam.map.shape == (6, 20)
+    curve = deletion_curve(model, x, 0, cam.pixels(), spec)
+    assert curve.fractions[-1] == 1 and len(curve.probs) == len(curve.fractions)

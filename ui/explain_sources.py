@@ -22,6 +22,7 @@ BUNDLED = "Bundled digits CNN (pretrained)"
 CNN_LAB = "Your CNN (CNN lab)"
 BUILDER = "Your network (network builder)"
 CNN_JOB, NB_JOB = "cnn_job", "nb_job"
+AUDIO_JOBS = {"audio_cnn_job": "Your log-mel CNN (audio lab)", "audio_rnn_job": "Your MFCC recurrent net (audio lab)"}
 
 
 @dataclass
@@ -29,7 +30,7 @@ class ExplainSource:
     """A model ready to explain: ``model`` is a private CPU copy in eval mode, never the training one."""
 
     label: str
-    kind: str  # "image" or "features"
+    kind: str  # "image", "features" or "grid" (a 2-D array such as a spectrogram, drawn as a heatmap)
     model: nn.Module
     spec: InputSpec
     x_test: torch.Tensor
@@ -44,7 +45,10 @@ class ExplainSource:
     def display(self, x: torch.Tensor) -> np.ndarray:
         """An input as (H, W[, C]) values in 0..1 for drawing."""
         if self.dataset is None:
-            return x.numpy()
+            lo, hi = np.asarray(self.spec.low, dtype=np.float32), np.asarray(self.spec.high, dtype=np.float32)
+            if lo.ndim == 1 and x.ndim == 2:  # one range per row
+                lo, hi = lo[:, None], hi[:, None]
+            return np.clip((x.numpy() - lo) / np.maximum(hi - lo, 1e-6), 0, 1)
         return self.dataset.raw(x.reshape(1, *self.spec.shape))[0].permute(1, 2, 0).squeeze(-1).numpy()
 
 
@@ -125,10 +129,36 @@ def builder_source() -> ExplainSource | None:
                          x_train=x_train, binary=binary, extra={"problem": config.problem})
 
 
+def audio_source(key: str) -> ExplainSource | None:
+    """An audio-lab digit recogniser with its held-out test clips (log-mel or MFCC frames)."""
+
+    def grab(t):
+        return (_private(t.model), t.test[0].detach().cpu(), t.test[1].detach().cpu(), t.x.detach().cpu().mean(0),
+                list(t.labels), t.spec)
+
+    got = _job_copy(key, grab)
+    if got is None:
+        return None
+    (model, x_test, y_test, mean, labels, dspec), token = got
+    rows = "mel band" if dspec.kind == "cnn" else "MFCC row"
+    low = x_test.amin(dim=(0, 2)).tolist()  # per row: each band's (or coefficient's) own range
+    high = [max(h, lo + 1e-3) for h, lo in zip(x_test.amax(dim=(0, 2)).tolist(), low, strict=True)]
+    spec = InputSpec(shape=tuple(x_test.shape[1:]), class_names=labels, low=tuple(low), high=tuple(high),
+                     mean=mean.numpy())
+    job = current_job(key)
+    desc = (f"The {dspec.kind.upper()} you trained in the audio lab on spoken digits ({x_test.shape[1]} {rows}s × "
+            f"{x_test.shape[2]} frames), as of step **{job.step:,}** (state: {job.state.value}). Each row is drawn "
+            f"and perturbed within its own range; “black” is every {rows}'s lowest value over the clips "
+            "(silence, for a log-mel spectrogram).")
+    return ExplainSource(AUDIO_JOBS[key], "grid", model, spec, x_test, y_test, token, desc,
+                         extra={"rows": rows, "flip_rows": True, "what": "clip"})
+
+
 def available_sources() -> dict[str, ExplainSource]:
     """Every model this visitor can explain right now, bundled first."""
     sources = {BUNDLED: bundled_source()}
-    for make in (cnn_lab_source, builder_source):
+    makers = [cnn_lab_source, builder_source] + [lambda key=key: audio_source(key) for key in AUDIO_JOBS]
+    for make in makers:
         src = make()
         if src is not None:
             sources[src.label] = src

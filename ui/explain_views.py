@@ -64,8 +64,22 @@ def _random_index(n: int) -> None:
     st.session_state["ex_index"] = int(np.random.default_rng().integers(n))
 
 
+def pick_test_example(src: ExplainSource) -> tuple[torch.Tensor, int, str]:
+    """One held-out example by index (or at random)."""
+    what = src.extra.get("what", "image")
+    n = len(src.y_test)
+    st.session_state["ex_index"] = min(st.session_state.get("ex_index", 0), n - 1)
+    cols = st.columns([3, 2], vertical_alignment="bottom")
+    index = cols[0].number_input(f"Test {what} (0–{n - 1})", 0, n - 1, key="ex_index")
+    cols[1].button("Random", icon=":material/casino:", key="ex_random", on_click=_random_index, args=(n,))
+    label = int(src.y_test[index])
+    return src.x_test[index], label, f"test {what} #{index} (true class {src.spec.class_names[label]})"
+
+
 def pick_image(src: ExplainSource) -> tuple[torch.Tensor | None, int | None, str]:
     """The input chosen by the visitor: ``(x of shape (C, H, W), true label or None, description)``."""
+    if src.dataset is None:
+        return pick_test_example(src)
     mode = st.segmented_control("Input", ["Test image", "Upload", "Draw"], key="ex_input", default="Test image")
     ds = src.dataset
     if mode == "Upload":
@@ -84,13 +98,7 @@ def pick_image(src: ExplainSource) -> tuple[torch.Tensor | None, int | None, str
         return x[0], None, f"your upload “{file.name}”"
     if mode == "Draw":
         return _drawing(src)
-    n = len(src.y_test)
-    st.session_state["ex_index"] = min(st.session_state.get("ex_index", 0), n - 1)
-    cols = st.columns([3, 2], vertical_alignment="bottom")
-    index = cols[0].number_input(f"Test image (0–{n - 1})", 0, n - 1, key="ex_index")
-    cols[1].button("Random", icon=":material/casino:", key="ex_random", on_click=_random_index, args=(n,))
-    label = int(src.y_test[index])
-    return src.x_test[index], label, f"test image #{index} (true class {src.spec.class_names[label]})"
+    return pick_test_example(src)
 
 
 def _drawing(src: ExplainSource) -> tuple[torch.Tensor | None, int | None, str]:
@@ -207,10 +215,19 @@ def run_attributions(src: ExplainSource, x: torch.Tensor, target: int, methods: 
     return per_method("ex_attr_cache", (src.token, input_key(x), target), methods, opts, compute)
 
 
+def _pixels(values: np.ndarray, src: ExplainSource) -> np.ndarray:
+    return values.sum(0) if src.spec.is_image else values
+
+
+def _oriented(src: ExplainSource, values: np.ndarray) -> np.ndarray:
+    """Spectrograms are drawn with low frequencies (row 0) at the bottom."""
+    return np.flipud(values) if src.extra.get("flip_rows") else values
+
+
 def show_maps(src: ExplainSource, x: torch.Tensor, results: dict, sign: str, overlays: bool, key: str) -> None:
-    maps = [(name, apply_sign(a.pixels(), sign), a.seconds) for name, a in results.items()]
+    maps = [(name, _oriented(src, apply_sign(a.pixels(), sign)), a.seconds) for name, a in results.items()]
     signed = [a.signed for a in results.values()]
-    fig = attribution_grid(src.display(x), maps, sign=sign, signed=signed, overlays=overlays)
+    fig = attribution_grid(_oriented(src, src.display(x)), maps, sign=sign, signed=signed, overlays=overlays)
     st.plotly_chart(fig, width="stretch", key=key)
     total = sum(a.seconds for a in results.values())
     st.caption(f"The maps took **{format_seconds(total)}** of computing altogether. Each map is scaled to its own "
@@ -265,15 +282,15 @@ def sanity_panel(src: ExplainSource, x: torch.Tensor, target: int, results: dict
     st.plotly_chart(randomization_bars({n: r.correlations[0] for n, r in checks.items()}),
                     width="stretch", key="ex_sanity_bars")
     if st.toggle("Show the maps of the randomized model", key="ex_show_random_maps"):
-        maps = [(n, apply_sign(r.maps[0].sum(0), sign), None) for n, r in checks.items()]
-        st.plotly_chart(attribution_grid(src.display(x), maps, sign=sign, overlays=False,
+        maps = [(n, _oriented(src, apply_sign(_pixels(r.maps[0], src), sign)), None) for n, r in checks.items()]
+        st.plotly_chart(attribution_grid(_oriented(src, src.display(x)), maps, sign=sign, overlays=False,
                                          signed=[results[n].signed for n in checks]),
                         width="stretch", key="ex_random_maps")
     st.caption("Adebayo et al. (2018): if a map looks the same after the model's learned weights are replaced by "
                "random ones, it shows the input (edges, ink) rather than what the model learned — low similarity is "
-               "good here. Note that with the black baseline, Integrated Gradients, DeepLift and Input × Gradient are "
-               "exactly 0 wherever the input is black, in *any* model, so the digit's silhouette alone makes their "
-               "maps rank-similar; try the blurred or noise baseline.")
+               "good here. Note that Integrated Gradients, DeepLift and Input × Gradient (with the black baseline) are "
+               "exactly 0 wherever the input equals the baseline, in *any* model, so the input's silhouette alone "
+               "makes their maps rank-similar; try another baseline.")
     heavy = [n for n in results if METHODS.get(n).slow]
     cascade = [n for n in results if n not in heavy]
     if cascade and st.button("Run the cascading check (layer by layer, output first)", key="ex_cascade",

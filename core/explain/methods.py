@@ -56,7 +56,7 @@ class InputSpec:
 
     shape: tuple[int, ...]
     class_names: list[str]
-    low: float | tuple[float, ...] = 0.0  # darkest value (per channel for normalised colour images)
+    low: float | tuple[float, ...] = 0.0  # darkest value (per channel of an image, per row of a 2-D grid)
     high: float | tuple[float, ...] = 1.0
     black: float | tuple[float, ...] | None = None  # default: ``low``
     mean: np.ndarray | None = None  # the average training input, shape ``shape``
@@ -74,9 +74,13 @@ class InputSpec:
     def per_channel(self, value: float | tuple[float, ...], like: torch.Tensor) -> torch.Tensor:
         """``value`` (a scalar or one number per channel) broadcastable against a batch ``like``."""
         t = torch.as_tensor(np.asarray(value, dtype=np.float32), device=like.device)
-        if t.ndim == 0 or not self.is_image:
+        if t.ndim == 0:
             return t
-        return t.view(1, -1, 1, 1)
+        if self.is_image:
+            return t.view(1, -1, 1, 1)
+        if len(self.shape) == 2 and len(t) == self.shape[0]:  # one value per row (a spectrogram's band)
+            return t.view(1, -1, 1)
+        return t
 
 
 @dataclass
@@ -236,8 +240,8 @@ def reused_modules(model: nn.Module, x: torch.Tensor) -> list[str]:
 
 def unsupported(name: str, model: nn.Module, x: torch.Tensor, spec: InputSpec, nt_method: str = "Saliency") -> str:
     """Why method ``name`` cannot explain this model ("" when it can)."""
-    if name == "LayerGradCam" and not (spec.is_image and any(isinstance(m, nn.Conv2d) for m in model.modules())):
-        return "Grad-CAM needs a convolution layer"
+    if name == "LayerGradCam" and not (len(spec.shape) >= 2 and any(isinstance(m, nn.Conv2d) for m in model.modules())):
+        return "Grad-CAM needs a 2-D input and a convolution layer"
     if name == "DeepLift" or (name == "NoiseTunnel" and nt_method == "DeepLift"):
         reused = reused_modules(model, x)
         if reused:
@@ -397,12 +401,14 @@ def _occlusion(model, x, target, baseline, spec, opts):
         blurb="Grad-CAM: the last convolution layer's feature maps weighted by their average gradient, "
               "upsampled to the input (coarse but class-specific).")
 def _grad_cam(model, x, target, baseline, spec, opts):
-    if not spec.is_image:
-        raise ConfigError("Grad-CAM needs image inputs and a convolution layer.")
+    if len(spec.shape) < 2:
+        raise ConfigError("Grad-CAM needs a 2-D input (an image or a spectrogram) and a convolution layer.")
     _, layer = last_conv(model)
     cam = LayerGradCam(model, layer).attribute(x, target=target)
     cam = LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), interpolate_mode="bilinear")
-    return cam.expand_as(x) / x.shape[1], None
+    if spec.is_image:  # spread over the colour channels
+        return cam.expand_as(x) / x.shape[1], None
+    return cam.reshape(x.shape), None  # e.g. a spectrogram the model unsqueezes itself
 
 
 NT_BASES = ("Saliency", "InputXGradient", "IntegratedGradients", "DeepLift", "GuidedBackprop")

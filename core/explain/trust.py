@@ -26,6 +26,11 @@ from .methods import (
 
 
 # ----------------------------------------------------------------------------------------- randomization
+def _units(batched_map: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """One example's map per pixel (colour channels summed) or per element for non-image inputs."""
+    return batched_map[0].sum(0) if spec.is_image else batched_map[0]
+
+
 def rank_correlation(a: np.ndarray, b: np.ndarray, *, absolute: bool = True) -> float:
     """Spearman rank correlation of two maps (of their magnitudes by default, as Adebayo et al. do)."""
     a = np.asarray(a, dtype=np.float64).ravel()
@@ -89,8 +94,8 @@ def compare_models(name: str, model_a: nn.Module, model_b: nn.Module, x: torch.T
     for model in (model_a, model_b):
         prepared = prepare_model(model, opts.output)
         xd = xb.to(next(prepared.parameters()).device)
-        maps.append(run_method(name, prepared, xd, target, spec, opts,
-                               make_baseline(opts.baseline, xd, spec, seed=opts.seed)).pixels())
+        maps.append(_units(run_method(name, prepared, xd, target, spec, opts,
+                                      make_baseline(opts.baseline, xd, spec, seed=opts.seed)).map, spec))
     return rank_correlation(maps[0], maps[1])
 
 
@@ -136,7 +141,7 @@ def randomization_check(name: str, model: nn.Module, x: torch.Tensor, target: in
         rand = prepare_model(randomize(model, chosen, seed=opts.seed + 1), opts.output)
         result = run_method(name, rand, xb, target, spec, opts, baseline)
         steps.append(label)
-        corrs.append(rank_correlation(original.pixels()[0], result.pixels()[0]))
+        corrs.append(rank_correlation(_units(original.map, spec), _units(result.map, spec)))
         maps.append(result.map[0])
     original.map = original.map[0]
     return RandomizationResult(name, steps, corrs, original, maps)
@@ -159,7 +164,8 @@ def deletion_curve(model: nn.Module, x: torch.Tensor, target: int, pixel_map: np
                    *, baseline: str = "black", steps: int = 24, sign: str = "all", seed: int = 0) -> DeletionCurve:
     """Replace the most-attributed pixels first with the baseline and record the target's probability.
 
-    ``pixel_map`` is (H, W) for images (all channels of a pixel go together) or (F,) for feature vectors;
+    ``pixel_map`` is (H, W) for images (all channels of a pixel go together), else the input's own shape
+    (feature vectors, sequences, spectrograms);
     ``None`` removes pixels in a random order (the reference a useful map should beat). A low area under
     the curve means the map found the pixels the model really relies on.
     """
@@ -168,7 +174,8 @@ def deletion_curve(model: nn.Module, x: torch.Tensor, target: int, pixel_map: np
     xb, _ = _batched(x, spec)
     xb = xb.to(device)
     base = make_baseline(baseline, xb, spec, seed=seed)
-    n_units = int(np.prod(xb.shape[-2:])) if spec.is_image else xb.shape[-1]
+    unit_shape = tuple(xb.shape[-2:]) if spec.is_image else tuple(xb.shape[1:])  # a pixel keeps its channels
+    n_units = int(np.prod(unit_shape))
     if pixel_map is None:
         order = np.random.default_rng(seed).permutation(n_units)
     else:
@@ -178,8 +185,7 @@ def deletion_curve(model: nn.Module, x: torch.Tensor, target: int, pixel_map: np
     keep = torch.ones((len(counts), n_units), device=device)
     for row, k in enumerate(counts):
         keep[row, torch.as_tensor(order[:k], device=device)] = 0
-    if spec.is_image:
-        keep = keep.view(len(counts), 1, *xb.shape[-2:])
+    keep = keep.view(len(counts), *((1,) if spec.is_image else ()), *unit_shape)
     batch = xb * keep + base * (1 - keep)
     with one_thread():
         probs = torch.softmax(prepared(batch), dim=1)[:, target].cpu().numpy()

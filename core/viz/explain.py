@@ -77,13 +77,16 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
     signed = list(signed) if signed is not None else [True] * len(maps)
     items: list[tuple[str, np.ndarray | None, float | None, bool]] = [("input", None, None, True)]
     items += [(t, m, s, sg) for (t, m, s), sg in zip(maps, signed, strict=True)]
-    cols = max(1, min(columns, len(items)))
+    h, w = np.asarray(image).shape[:2]
+    aspect = h / w  # wide inputs (spectrograms) get fewer, wider columns and flatter rows
+    cols = max(1, min(columns if aspect >= 0.6 else min(columns, 4), len(items)))
     blocks = math.ceil(len(items) / cols)
+    row_px = int(min(cell_px, 900 / max(cols, 6 if aspect >= 0.6 else 4) * aspect)) if aspect < 1 else cell_px
     kinds: list[str] = []  # one per subplot row: a block's maps, its overlays, a gap for the next block's titles
     for b in range(blocks):
         kinds += ["map"] + (["overlay"] if overlays else []) + (["gap"] if b < blocks - 1 else [])
     gap_px, spacing_px, top_px = 46, 6, 50
-    heights = [gap_px if k == "gap" else cell_px for k in kinds]
+    heights = [gap_px if k == "gap" else row_px for k in kinds]
     height = sum(heights) + spacing_px * (len(kinds) - 1) + top_px + 10
     titles: list[str] = []
     for b, kind in ((kinds[:i + 1].count("map") - 1, k) for i, k in enumerate(kinds)):
