@@ -18,3 +18,21 @@ def test_home_renders_in_chromium(page, app_url, tmp_path):
         assert page.locator('[data-testid="stSidebarNav"] a').count() == len(PAGES)
     page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
     assert (tmp_path / "home.png").stat().st_size > 10_000
+
+
+def test_deep_link_on_a_fresh_server_goes_through_the_app_navigation(browser):
+    """The very first request of a new server is a link straight to a page, not to Home."""
+    from bench.appserver import free_port, start_app, stop_app
+
+    port = free_port()
+    proc = start_app(port)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"http://127.0.0.1:{port}/cnn_lab")
+        page.get_by_role("heading", name="CNN lab").wait_for(timeout=60_000)
+        assert "Device" in page.locator('[data-testid="stSidebar"]').inner_text(timeout=20_000)
+        assert page.locator('[data-testid="stSidebarNav"] a').count() == len(PAGES)
+        assert_no_exception(page)
+        page.close()
+    finally:
+        stop_app(proc)
