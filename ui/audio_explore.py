@@ -49,8 +49,9 @@ def feature_settings() -> FeatureParams | None:
     fmax = cols[3].slider("fmax (Hz)", 1000, SAMPLE_RATE // 2, SAMPLE_RATE // 2, step=250, key="audio_fmax",
                           help="Highest frequency of the mel filter bank (at most the Nyquist frequency, 4 kHz).")
     n_mfcc = cols[4].slider("n_mfcc", 4, 40, 13, key="audio_nmfcc", help="Cepstral coefficients kept.")
-    deltas = cols[5].radio("deltas", [0, 1, 2], index=2, key="audio_deltas", horizontal=True,
-                           format_func=["none", "Δ", "Δ + ΔΔ"].__getitem__)
+    deltas = cols[5].selectbox("deltas", [0, 1, 2], index=2, key="audio_deltas",
+                               format_func=["none", "Δ", "Δ and ΔΔ"].__getitem__,
+                               help="Δ: how each coefficient changes from frame to frame; ΔΔ: how that change changes.")
     try:
         return FeatureParams(n_fft=n_fft, hop_length=hop, n_mels=n_mels, fmax=fmax, n_mfcc=min(n_mfcc, n_mels),
                              deltas=deltas).validated()
@@ -92,7 +93,7 @@ def augmentation_row(wave: np.ndarray) -> dict[str, np.ndarray]:
 
 def feature_figures(wave: np.ndarray, p: FeatureParams, label: str) -> None:
     """Waveform, STFT, mel spectrogram and MFCCs of one clip."""
-    st.plotly_chart(waveform_figure(wave, SAMPLE_RATE, title=f"Waveform · {label}"), use_container_width=True,
+    st.plotly_chart(waveform_figure(wave, SAMPLE_RATE, title=f"Waveform · {label}"), width="stretch",
                     key="audio_fig_wave")
     spec = stft_db(wave, p)
     mel = mel_db(wave, p)
@@ -101,12 +102,12 @@ def feature_figures(wave: np.ndarray, p: FeatureParams, label: str) -> None:
     left, right = st.columns(2)
     left.plotly_chart(spectrogram_figure(spec, times, stft_frequencies(p), title=f"STFT magnitude · {spec.shape[0]} "
                                          f"bins × {spec.shape[1]} frames"),
-                      use_container_width=True, key="audio_fig_stft")
+                      width="stretch", key="audio_fig_stft")
     right.plotly_chart(spectrogram_figure(mel, times, mel_frequencies(p), mel=True,
                                           title=f"Mel spectrogram · {mel.shape[0]} bands × {mel.shape[1]} frames"),
-                       use_container_width=True, key="audio_fig_mel")
+                       width="stretch", key="audio_fig_mel")
     st.plotly_chart(mfcc_figure(cep, times, p.n_mfcc, p.deltas, title=f"MFCC · {cep.shape[0]} rows × "
-                                f"{cep.shape[1]} frames"), use_container_width=True, key="audio_fig_mfcc")
+                                f"{cep.shape[1]} frames"), width="stretch", key="audio_fig_mfcc")
     st.caption(f"Window {p.n_fft / SAMPLE_RATE * 1000:.0f} ms, hop {p.hop_length / SAMPLE_RATE * 1000:.1f} ms: "
                f"frequency resolution {SAMPLE_RATE / p.n_fft:.1f} Hz per STFT bin, {p.sample_rate / p.hop_length:.0f} "
                "frames per second. Levels in dB relative to full scale; MFCC colour ranges ignore c0 (loudness).")

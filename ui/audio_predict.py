@@ -14,7 +14,7 @@ from core.jobs import TrainingJob
 from core.models.audio import clip_input
 from core.viz.audio import attribution_figure, probability_figure, waveform_figure
 
-from .audio_common import clip_source, digits
+from .audio_common import Clip, clip_source, digits
 from .audio_train import CNN_KEY, RNN_KEY, start_race
 from .jobs import current_job
 
@@ -47,17 +47,65 @@ def _explain(job: TrainingJob, wave: np.ndarray, clip_key: str, target: int | No
 
 def _verdict(name: str, exp: DigitExplanation, labels: list[str], truth: int | None) -> str:
     guess = int(exp.probabilities.argmax())
-    mark = "" if truth is None else (" ✅" if guess == truth else f" ❌ (it was “{labels[truth]}”)")
+    if truth is None:
+        mark = ""
+    elif guess == truth:
+        mark = " :green[:material/check_circle:]"
+    else:
+        mark = f" :red[:material/cancel:] (it was “{labels[truth]}”)"
     return f"**{name}** hears **“{labels[guess]}”** ({exp.probabilities[guess]:.0%}){mark}"
 
 
-def render() -> None:
-    """The whole tab."""
+def _results(wave: np.ndarray, clip: Clip, language: str, labels: list[str], choice: int | None) -> None:
+    """Probabilities and attributions of every trained model."""
+    jobs = _ready_jobs()
+    if any(job.state.active for job in jobs.values()):
+        st.caption(":material/autorenew: Still training — the answers below follow the models every 3 s.")
+    explanations: dict[str, DigitExplanation] = {}
+    for name, job in jobs.items():
+        if job.trainer.spec.language != language:
+            st.warning(f"{name} was trained on another language; retrain it to compare.")
+            continue
+        try:
+            explanations[name] = _explain(job, wave, clip.key, choice)
+        except (PlaygroundError, RuntimeError, TimeoutError) as exc:
+            st.error(f"{name}: {exc}", icon=":material/error:")
+    if not explanations:
+        return
+    top = st.columns([1, 2])
+    for name, exp in explanations.items():
+        top[0].markdown(_verdict(name, exp, labels, clip.digit))
+    top[1].plotly_chart(probability_figure({n: e.probabilities for n, e in explanations.items()}, labels),
+                        width="stretch", key="audio_predict_probs")
+    cols = st.columns(len(explanations))
+    for col, (name, exp) in zip(cols, explanations.items(), strict=True):
+        job = jobs[name]
+        p = job.trainer.spec.params
+        times = frame_times(exp.inputs.shape[1], p)
+        is_cnn = job.trainer.spec.kind == "cnn"
+        fig = attribution_figure(exp.inputs, exp.map, times, freqs=mel_frequencies(p) if is_cnn else None,
+                                 row_labels=None if is_cnn else mfcc_labels(p),
+                                 input_title="log-mel input (dB)" if is_cnn else "MFCC input (c0 saturates)",
+                                 title=f"{name}: why “{labels[exp.target]}”")
+        col.plotly_chart(fig, width="stretch", key=f"audio_predict_ig_{job.id}")
+        error = exp.completeness_error
+        if error is not None:
+            col.caption(f"Score(clip) − score(silence) = {exp.output_diff:.2f}; the map sums to it within "
+                        f"{error:.0%} · computed in {exp.seconds:.2f} s")
+            if error > 0.2:
+                col.warning("The map does not add up: this model's score jumps abruptly somewhere between "
+                            "silence and the clip, and the path integral misses part of the jump. Read it as "
+                            "a rough picture.", icon=":material/warning:")
+
+
+def _tab() -> None:
     jobs = _ready_jobs()
     if not jobs:
         st.info("Train a model first (tab 2), or start both right here; after a few seconds of training you can "
                 "already try them.", icon=":material/model_training:")
-        st.button("Race both", icon=":material/sports_score:", key="audio_predict_race", on_click=start_race)
+        if st.button("Race both", icon=":material/sports_score:", key="audio_predict_race"):
+            start_race()
+            st.rerun()
         return
     first = next(iter(jobs.values()))
     language = first.trainer.spec.language
@@ -73,38 +121,20 @@ def render() -> None:
     except PlaygroundError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    left, right = st.columns([1, 2])
+    left, right = st.columns([2, 1])
     with left:
-        st.audio(wave, sample_rate=SAMPLE_RATE)
         st.plotly_chart(waveform_figure(wave, SAMPLE_RATE, title="What the models hear (1 s)", height=200),
-                        use_container_width=True, key="audio_predict_wave")
-        choice = st.selectbox("Explain the score of", [None, *range(10)], key="audio_predict_target",
-                              format_func=lambda d: "the predicted digit" if d is None else labels[d])
-    explanations: dict[str, DigitExplanation] = {}
-    for name, job in jobs.items():
-        if job.trainer.spec.language != language:
-            st.warning(f"{name} was trained on another language; retrain it to compare.")
-            continue
-        try:
-            explanations[name] = _explain(job, wave, clip.key, choice)
-        except (PlaygroundError, RuntimeError, TimeoutError) as exc:
-            st.error(f"{name}: {exc}", icon=":material/error:")
+                        width="stretch", key="audio_predict_wave")
     with right:
-        for name, exp in explanations.items():
-            st.markdown(_verdict(name, exp, labels, clip.digit))
-        st.plotly_chart(probability_figure({n: e.probabilities for n, e in explanations.items()}, labels),
-                        use_container_width=True, key="audio_predict_probs")
-    cols = st.columns(len(explanations) or 1)
-    for col, (name, exp) in zip(cols, explanations.items(), strict=False):
-        job = jobs[name]
-        p = job.trainer.spec.params
-        times = frame_times(exp.inputs.shape[1], p)
-        is_cnn = job.trainer.spec.kind == "cnn"
-        fig = attribution_figure(exp.inputs, exp.map, times, freqs=mel_frequencies(p) if is_cnn else None,
-                                 row_labels=None if is_cnn else mfcc_labels(p),
-                                 input_title="log-mel input (dB)" if is_cnn else "MFCC input",
-                                 title=f"{name}: why “{labels[exp.target]}”")
-        col.plotly_chart(fig, use_container_width=True, key=f"audio_predict_ig_{job.id}")
-        if exp.output_diff is not None and exp.delta is not None:
-            col.caption(f"Score(clip) − score(silence) = {exp.output_diff:.2f}; the map sums to it within "
-                        f"{exp.delta:.3f} · {exp.seconds:.2f} s")
+        st.audio(wave, sample_rate=SAMPLE_RATE)
+        choice = st.selectbox("Explain the score of", [None, *range(10)], key="audio_predict_target",
+                              format_func=lambda d: "the predicted digit" if d is None else labels[d],
+                              help="Integrated Gradients explains one class score; pick another digit to see what "
+                                   "spoke against it.")
+    _results(wave, clip, language, labels, choice)
+
+
+def render() -> None:
+    """The whole tab; while a model trains it refreshes itself every 3 s (predictions follow the training)."""
+    training = any(job is not None and job.state.active for job in (current_job(CNN_KEY), current_job(RNN_KEY)))
+    st.fragment(_tab, run_every=3.0 if training else None)()

@@ -80,27 +80,30 @@ def start_race() -> None:
 
 
 def cnn_settings() -> None:
-    cols = st.columns(4)
-    cols[0].selectbox("Channels per block", list(CHANNELS), key="audio_cnn_channels",
-                      help="Each block: 3×3 conv → batch norm → ReLU → 2×2 max pool.")
+    cols = st.columns(2)
+    cols[0].selectbox("Channels per conv block", list(CHANNELS), key="audio_cnn_channels",
+                      help="Each block: 3×3 conv → batch norm → ReLU → 2×2 max pool; the last maps are flattened "
+                           "into the 10-way classifier.")
     cols[1].select_slider("Mel bands", [16, 24, 32, 40, 64], value=32, key="audio_cnn_mels")
-    cols[2].slider("Epochs", 1, 40, CNN_DEFAULT.epochs, key="audio_cnn_epochs")
-    cols[3].select_slider("Learning rate", LRS, value=3e-3, key="audio_cnn_lr", format_func=lambda v: f"{v:g}")
+    cols = st.columns(2)
+    cols[0].slider("Epochs", 1, 40, CNN_DEFAULT.epochs, key="audio_cnn_epochs")
+    cols[1].select_slider("Learning rate", LRS, value=3e-3, key="audio_cnn_lr", format_func=lambda v: f"{v:g}")
 
 
 def rnn_settings() -> None:
-    cols = st.columns(4)
-    cols[0].radio("Cell", ["LSTM", "GRU"], key="audio_rnn_cell", horizontal=True)
+    cols = st.columns(2)
+    cols[0].segmented_control("Cell", ["LSTM", "GRU"], default="LSTM", key="audio_rnn_cell", required=True)
     cols[1].select_slider("Hidden units", [16, 32, 64, 128], value=64, key="audio_rnn_hidden")
-    cols[2].slider("Epochs", 1, 40, RNN_DEFAULT.epochs, key="audio_rnn_epochs")
-    cols[3].select_slider("Learning rate", LRS, value=3e-3, key="audio_rnn_lr", format_func=lambda v: f"{v:g}")
+    cols = st.columns(2)
+    cols[0].slider("Epochs", 1, 40, RNN_DEFAULT.epochs, key="audio_rnn_epochs")
+    cols[1].select_slider("Learning rate", LRS, value=3e-3, key="audio_rnn_lr", format_func=lambda v: f"{v:g}")
     cols = st.columns(3)
-    cols[0].radio("Readout", ["mean", "last"], key="audio_rnn_readout", horizontal=True,
-                  help="mean: average the hidden states over all frames · last: only the final hidden state, which "
-                       "must remember the word through the silence after it (harder, slower to learn).")
-    cols[1].toggle("Bidirectional", key="audio_rnn_bidir", help="A second LSTM reads the frames backwards.")
-    cols[2].select_slider("MFCCs", [13, 20], value=13, key="audio_rnn_mfcc",
+    cols[0].segmented_control("Readout", ["mean", "last"], default="mean", key="audio_rnn_readout", required=True,
+                              help="mean: average the hidden states over all frames · last: only the final hidden "
+                                   "state, which must remember the word through the silence after it (harder).")
+    cols[1].select_slider("MFCCs", [13, 20], value=13, key="audio_rnn_mfcc",
                           help="Coefficients per frame; Δ and ΔΔ triple the features.")
+    cols[2].toggle("Bidirectional", key="audio_rnn_bidir", help="A second recurrent layer reads the frames backwards.")
 
 
 def _model_caption(spec_fn: Callable[[], DigitSpec]) -> None:
@@ -120,7 +123,7 @@ def _results(snap: JobSnapshot | None, title: str, key: str) -> None:
     if snap is None:
         st.caption(f"Press **Train** (or **Race both**) to train the {title}.")
         return
-    st.plotly_chart(training_curves(snap, height=240), use_container_width=True, key=f"{key}_curves")
+    st.plotly_chart(training_curves(snap), width="stretch", key=f"{key}_curves")
     extra: DigitSnapshot | None = snap.extra
     if extra is None:
         return
@@ -130,7 +133,7 @@ def _results(snap: JobSnapshot | None, title: str, key: str) -> None:
         cols[1].metric("Validation accuracy", f"{snap.latest['val_accuracy']:.1%}")
     cols[2].metric("Training time", f"{snap.wall_s:.1f} s")
     labels = digits(st.session_state.get("audio_train_lang", "en")).labels
-    st.plotly_chart(confusion_figure(extra.confusion, labels, height=330), use_container_width=True,
+    st.plotly_chart(confusion_figure(extra.confusion, labels, height=330), width="stretch",
                     key=f"{key}_confusion")
 
 
@@ -149,10 +152,10 @@ def _race_panel() -> None:
         if all(s is None for _, s in snaps.values()):
             return
         left, right = st.columns(2)
-        left.plotly_chart(race_figure(snaps), use_container_width=True, key="audio_race")
+        left.plotly_chart(race_figure(snaps), width="stretch", key="audio_race")
         per_voice = {name: s.extra.voice_accuracy for name, (_, s) in snaps.items() if s is not None and s.extra}
         if per_voice:
-            right.plotly_chart(voice_accuracy_figure(per_voice), use_container_width=True, key="audio_voices")
+            right.plotly_chart(voice_accuracy_figure(per_voice), width="stretch", key="audio_voices")
 
     panel()
 
@@ -169,7 +172,7 @@ def render() -> None:
                          help="Add noisy versions of every training clip (white, pink or brown noise at 5–30 dB SNR): "
                               "slower, but more robust to a real microphone.")
     top[3].button("Race both", icon=":material/sports_score:", type="primary", on_click=start_race,
-                  use_container_width=True, help="Start the CNN and the recurrent net at the same moment.")
+                  width="stretch", help="Start the CNN and the recurrent net at the same moment.")
     data = digits(language)
     split = {s: data.split_voices(s) for s in ("train", "val", "test")}
     st.caption(f"Training on {len(split['train'])} voices ({len(data.indices('train'))} clips); validation on "
@@ -181,11 +184,11 @@ def render() -> None:
         cnn_settings()
         _model_caption(cnn_spec)
         job_controls(CNN_KEY, make_cnn_job)
-        live_panel(CNN_KEY, lambda snap: _results(snap, "CNN", "audio_cnn"))
+        live_panel(CNN_KEY, lambda snap: _results(snap, "CNN", "audio_cnn"), every=1.0)
     with right:
         st.subheader("LSTM / GRU on MFCC frames")
         rnn_settings()
         _model_caption(rnn_spec)
         job_controls(RNN_KEY, make_rnn_job)
-        live_panel(RNN_KEY, lambda snap: _results(snap, "recurrent net", "audio_rnn"))
+        live_panel(RNN_KEY, lambda snap: _results(snap, "recurrent net", "audio_rnn"), every=1.0)
     _race_panel()

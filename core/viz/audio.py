@@ -12,7 +12,10 @@ from plotly.subplots import make_subplots
 
 from core.jobs import JobSnapshot
 
-SPECTRO_SCALE = "Magma"
+# Magma, except its first stop #000004: Streamlit's Plotly theme treats #000001–#00000x as placeholders for
+# theme colours and would paint the quietest cells pink.
+SPECTRO_SCALE = [[i / 9, c] for i, c in enumerate(["#05020f", "#180f3d", "#440f76", "#721f81", "#9e2f7f", "#cd4071",
+                                                     "#f1605d", "#fd9668", "#feca8d", "#fcfdbf"])]
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 RACE_COLORS = {"cnn": "#1f77b4", "lstm": "#d62728", "gru": "#2ca02c"}
 
@@ -82,12 +85,13 @@ def _robust_limit(values: np.ndarray, q: float = 99.0) -> float:
     return max(1e-6, float(np.percentile(np.abs(values), q))) if values.size else 1.0
 
 
-def mfcc_figure(values: np.ndarray, times: np.ndarray, n_mfcc: int, deltas: int, *, height: int = 420,
+def mfcc_figure(values: np.ndarray, times: np.ndarray, n_mfcc: int, deltas: int, *, height: int = 480,
                 title: str = "MFCC") -> go.Figure:
     """MFCCs (and Δ, ΔΔ) as diverging heatmaps centred at 0, one panel each with its own colour range.
     The range ignores c0 (overall loudness, far larger than the rest), which saturates."""
     names = ["MFCC", "Δ (change per frame)", "ΔΔ (acceleration)"][: 1 + deltas]
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.06, subplot_titles=names)
+    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.12 if deltas else 0.05,
+                        subplot_titles=names)
     panel_h = 1 / len(names)
     for i, name in enumerate(names):
         block = values[i * n_mfcc: (i + 1) * n_mfcc]
@@ -101,7 +105,8 @@ def mfcc_figure(values: np.ndarray, times: np.ndarray, n_mfcc: int, deltas: int,
                       row=i + 1, col=1)
         fig.update_yaxes(title_text="coefficient", row=i + 1, col=1)
     fig.update_xaxes(title_text="time (s)", row=len(names), col=1)
-    fig.update_layout(title=title, height=height if deltas else max(220, height // 2), margin=MARGIN)
+    fig.update_layout(title=title, height=height if deltas else max(240, height // 2), margin=MARGIN)
+    fig.update_annotations(font_size=12)
     return fig
 
 
@@ -181,8 +186,10 @@ def attribution_figure(inputs: np.ndarray, attribution: np.ndarray, times: np.nd
     rows = np.arange(inputs.shape[0])
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05, row_heights=[0.4, 0.4, 0.2],
                         subplot_titles=(input_title, "attribution (Integrated Gradients)", "importance over time"))
+    in_lim = _robust_limit(inputs[1:] if len(inputs) > 1 else inputs)  # MFCC: c0 (loudness) would swamp the rest
     fig.add_trace(go.Heatmap(z=inputs, x=times, y=rows, colorscale=SPECTRO_SCALE if has_freq else "RdBu",
                              reversescale=not has_freq, zmid=None if has_freq else 0,
+                             zmin=None if has_freq else -in_lim, zmax=None if has_freq else in_lim,
                              colorbar={"thickness": 10, "len": 0.36, "y": 0.81, "title": {"text": "dB" if has_freq
                                                                                            else ""}},
                              hovertemplate="%{x:.2f} s · row %{y}<br>%{z:.2f}<extra></extra>"), row=1, col=1)

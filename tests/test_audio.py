@@ -1,0 +1,336 @@
+"""Audio lab: features, loading and rejecting audio, augmentation, the bundled set and its generator, models,
+a short training run on unseen voices, and Integrated Gradients over a spectrogram."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from core.audio_features import (
+    FeatureParams,
+    feature_shape,
+    mel_db,
+    mel_frequencies,
+    mfcc,
+    mfcc_labels,
+    n_frames,
+    stft_db,
+    stft_frequencies,
+)
+from core.data import DATASETS
+from core.data.audio import (
+    ASSET_DIR,
+    CLIP_SAMPLES,
+    SAMPLE_RATE,
+    add_noise,
+    fit_clip,
+    load_audio,
+    load_spoken_digits,
+    pitch_shift,
+    prepare_clip,
+    read_manifest,
+    time_shift,
+    time_stretch,
+    to_wav_bytes,
+)
+from core.errors import ConfigError, DataError
+from core.models import MODELS
+from core.models.audio import clip_input, default_spec, make_digit_trainer, predict_proba
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sine(freq: float, seconds: float = 1.0, sr: int = SAMPLE_RATE, amp: float = 0.5) -> np.ndarray:
+    return (amp * np.sin(2 * np.pi * freq * np.arange(int(seconds * sr)) / sr)).astype(np.float32)
+
+
+def encode(data: np.ndarray, sr: int, fmt: str, subtype: str | None = None) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, data, sr, format=fmt, subtype=subtype)
+    return buf.getvalue()
+
+
+def dominant_hz(wave: np.ndarray, sr: int = SAMPLE_RATE) -> float:
+    spectrum = np.abs(np.fft.rfft(wave * np.hanning(len(wave))))
+    return float(np.fft.rfftfreq(len(wave), 1 / sr)[spectrum.argmax()])
+
+
+# ------------------------------------------------------------------------------------------------- features
+@pytest.mark.parametrize(("n_samples", "n_fft", "hop", "n_mels", "n_mfcc", "deltas"), [
+    (8000, 256, 80, 40, 13, 2), (8000, 512, 160, 64, 20, 1), (4000, 128, 40, 16, 8, 0), (12345, 1024, 256, 80, 30, 2),
+])
+def test_feature_shapes_follow_the_parameters(n_samples, n_fft, hop, n_mels, n_mfcc, deltas):
+    p = FeatureParams(n_fft=n_fft, hop_length=hop, n_mels=n_mels, n_mfcc=n_mfcc, deltas=deltas)
+    wave = np.random.default_rng(0).standard_normal(n_samples).astype(np.float32) * 0.1
+    frames = 1 + n_samples // hop
+    assert n_frames(n_samples, hop) == frames
+    assert stft_db(wave, p).shape == feature_shape("stft", n_samples, p) == (1 + n_fft // 2, frames)
+    assert mel_db(wave, p).shape == feature_shape("mel", n_samples, p) == (n_mels, frames)
+    assert mfcc(wave, p).shape == feature_shape("mfcc", n_samples, p) == (n_mfcc * (1 + deltas), frames)
+    assert len(stft_frequencies(p)) == 1 + n_fft // 2 and len(mel_frequencies(p)) == n_mels
+    assert len(mfcc_labels(p)) == n_mfcc * (1 + deltas)
+    batch = np.stack([wave, wave * 0.5, wave * 0.25])
+    assert mel_db(batch, p).shape == (3, n_mels, frames)
+    assert mfcc(batch, p).shape == (3, n_mfcc * (1 + deltas), frames)
+
+
+def test_a_tone_lands_at_its_frequency_and_level():
+    p = FeatureParams()
+    spec = stft_db(sine(1000, amp=1.0), p)
+    assert abs(stft_frequencies(p)[spec[:, 50].argmax()] - 1000) <= 8000 / 256
+    assert abs(spec.max()) < 0.5  # a full-scale sine is 0 dB
+    mel = mel_db(sine(1000, amp=1.0), p)
+    centre = mel_frequencies(p)[mel[:, 50].argmax()]
+    assert 850 < centre < 1150
+    quieter = mel_db(sine(1000, amp=0.1), p)
+    assert abs((mel.max() - quieter.max()) - 20) < 0.5  # 10× quieter = 20 dB lower
+    # the mel bands are denser at low frequencies, like the ear
+    gaps = np.diff(mel_frequencies(p))
+    assert gaps[0] < gaps[-1] / 3
+
+
+def test_each_clip_is_floored_relative_to_its_own_peak():
+    p = FeatureParams(top_db=60)
+    batch = np.stack([sine(500), sine(500) * 1e-3])
+    mel = mel_db(batch, p)
+    for clip in mel:
+        assert clip.max() - clip.min() <= 60 + 1e-3
+
+
+@pytest.mark.parametrize(("changes", "words"), [
+    ({"hop_length": 600, "n_fft": 512}, "hop length"),
+    ({"n_mels": 128, "n_fft": 64, "hop_length": 32}, "mel bands"),
+    ({"fmax": 6000}, "Nyquist"),
+    ({"n_mfcc": 50, "n_mels": 40}, "n_mfcc"),
+    ({"n_fft": 16}, "n_fft"),
+])
+def test_impossible_settings_are_explained(changes, words):
+    with pytest.raises(ConfigError, match=words):
+        FeatureParams(**changes).validated()
+
+
+# ----------------------------------------------------------------------------------------- loading audio
+def test_stereo_44k_wav_becomes_mono_8k():
+    left, right = sine(440, 1.5, 44_100, 0.4), sine(440, 1.5, 44_100, 0.2)
+    loaded = load_audio(encode(np.stack([left, right], axis=1), 44_100, "WAV", "PCM_16"))
+    assert loaded.sample_rate == SAMPLE_RATE and loaded.original_rate == 44_100 and loaded.channels == 2
+    assert abs(len(loaded.wave) - 1.5 * SAMPLE_RATE) <= 2
+    assert abs(dominant_hz(loaded.wave) - 440) < 3
+    assert abs(np.abs(loaded.wave[1000:-1000]).max() - 0.3) < 0.02  # the average of the two channels
+    assert any("mono" in n for n in loaded.notes) and any("44,100 Hz" in n for n in loaded.notes)
+
+
+@pytest.mark.parametrize(("fmt", "subtype", "sr"), [("FLAC", "PCM_16", 16_000), ("OGG", "VORBIS", 22_050),
+                                                     ("WAV", "FLOAT", 8_000), ("MP3", "MPEG_LAYER_III", 48_000)])
+def test_other_formats_and_rates_load(fmt, subtype, sr):
+    if fmt not in sf.available_formats():
+        pytest.skip(f"libsndfile without {fmt}")
+    loaded = load_audio(encode(sine(700, 1.0, sr), sr, fmt, subtype))
+    assert loaded.sample_rate == SAMPLE_RATE and loaded.original_rate == sr
+    assert abs(dominant_hz(loaded.wave) - 700) < 5
+    assert 0.9 * SAMPLE_RATE < len(loaded.wave) < 1.2 * SAMPLE_RATE
+
+
+def test_long_clips_are_cut_with_a_note():
+    loaded = load_audio(encode(sine(300, 14.0, 16_000), 16_000, "WAV", "PCM_16"), max_seconds=10)
+    assert len(loaded.wave) == 10 * SAMPLE_RATE
+    assert loaded.original_seconds == pytest.approx(14.0)
+    assert any("first 10 s of 14.0 s" in n for n in loaded.notes)
+
+
+@pytest.mark.parametrize(("payload", "words"), [
+    (b"", "empty"),
+    (b"hello, this is plainly a text file and not a sound" * 10, "not audio"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "not audio"),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt ", "not audio"),  # a WAV header cut short
+    (bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8)), "not audio"),
+])
+def test_non_audio_and_corrupt_files_are_rejected_with_a_message(payload, words):
+    with pytest.raises(DataError, match=words):
+        load_audio(payload)
+
+
+def test_silent_and_oversized_files_are_rejected():
+    with pytest.raises(DataError, match="silent"):
+        load_audio(encode(np.zeros(8000, np.float32), 8000, "WAV", "PCM_16"))
+    with pytest.raises(DataError, match="larger than"):
+        load_audio(encode(sine(200, 2.0, 48_000), 48_000, "WAV", "PCM_16"), max_bytes=10_000)
+    with pytest.raises(DataError, match="no audio samples"):
+        load_audio(encode(np.zeros((0,), np.float32), 8000, "WAV", "PCM_16"))
+
+
+def test_wav_round_trip():
+    wave = sine(440, 0.5)
+    again = load_audio(to_wav_bytes(wave)).wave
+    assert np.abs(again - wave).max() < 1e-3
+
+
+# ----------------------------------------------------------------------------------------- fixed windows
+def test_prepare_clip_trims_normalises_and_centres():
+    wave = np.concatenate([np.zeros(6000), sine(500, 0.3, amp=0.2), np.zeros(20_000)]).astype(np.float32)
+    out = prepare_clip(wave)
+    assert out.shape == (CLIP_SAMPLES,)
+    assert np.abs(out).max() == pytest.approx(0.9, abs=1e-3)
+    loud = np.flatnonzero(np.abs(out) > 0.05)
+    assert abs((loud[0] + loud[-1]) / 2 - CLIP_SAMPLES / 2) < 200
+    long = fit_clip(np.concatenate([np.zeros(9000), np.ones(2000), np.zeros(9000)]).astype(np.float32))
+    assert long.shape == (CLIP_SAMPLES,) and long.sum() == 2000  # the loudest second is kept
+    with pytest.raises(DataError, match="silent"):
+        prepare_clip(np.zeros(5000, np.float32))
+
+
+# ------------------------------------------------------------------------------------------ augmentation
+def test_noise_hits_the_requested_snr():
+    wave = sine(300, 1.0)
+    for kind in ("white", "pink", "brown", "hum"):
+        for snr in (0, 10, 25):
+            noisy = add_noise(wave, snr, kind, seed=3)
+            measured = 10 * np.log10(np.mean(wave.astype(np.float64) ** 2) / np.mean((noisy - wave) ** 2))
+            assert measured == pytest.approx(snr, abs=0.05)
+    white = add_noise(np.zeros(8000, np.float32) + 1e-3, 0, "white", seed=0) - 1e-3
+    pink = add_noise(np.zeros(8000, np.float32) + 1e-3, 0, "pink", seed=0) - 1e-3
+    assert dominant_hz(pink) < 200 < 1500 < np.average(np.fft.rfftfreq(8000, 1 / 8000),
+                                                       weights=np.abs(np.fft.rfft(white)))
+    with pytest.raises(ConfigError):
+        add_noise(wave, 100)
+
+
+def test_shift_pitch_and_stretch_do_what_they_say():
+    wave = np.concatenate([sine(400, 0.5), np.zeros(4000, np.float32)])
+    shifted = time_shift(wave, 0.1)
+    assert np.allclose(shifted[800:4800], wave[:4000]) and not shifted[:800].any()
+    assert np.allclose(time_shift(wave, -0.1)[:3200], wave[800:4000])
+    up = pitch_shift(sine(400, 1.0), 12)
+    assert len(up) == SAMPLE_RATE and abs(dominant_hz(up) - 800) < 15
+    fast = time_stretch(sine(400, 1.0), 2.0)
+    assert abs(len(fast) - SAMPLE_RATE / 2) < 50 and abs(dominant_hz(fast) - 400) < 15
+    with pytest.raises(ConfigError):
+        time_stretch(wave, 10)
+
+
+# -------------------------------------------------------------------------------------- the bundled set
+def test_bundled_set_is_registered_small_and_speaker_independent():
+    assert {"spoken_digits", "spoken_digits_zh"} <= set(DATASETS.names("audio"))
+    data = DATASETS.get("spoken_digits")()
+    assert data is load_spoken_digits("en")
+    assert len(data) == 1020 and data.sample_rate == SAMPLE_RATE
+    voices = {s: set(data.split_voices(s)) for s in ("train", "val", "test")}
+    assert not voices["train"] & voices["test"] and not voices["train"] & voices["val"]
+    assert not voices["val"] & voices["test"]
+    variants = {s: {v.split("+")[1] for v in vs} for s, vs in voices.items()}
+    assert not variants["train"] & (variants["val"] | variants["test"])  # unseen timbres, not just unseen names
+    for split in ("train", "val", "test"):
+        assert np.bincount(data.digits[data.indices(split)], minlength=10).min() > 0
+    assert all(w.dtype == np.float32 and 0.15 * SAMPLE_RATE < len(w) <= SAMPLE_RATE for w in data.waves)
+    assert max(np.abs(w).max() for w in data.waves) <= 0.91
+    size = sum(p.stat().st_size for p in ASSET_DIR.rglob("*") if p.is_file())
+    assert size < 5_000_000, f"the bundled audio grew to {size / 1e6:.1f} MB"
+    zh = load_spoken_digits("zh")
+    assert zh.labels[7] == "7 七" and set(zh.split_voices("test")).isdisjoint(zh.split_voices("train"))
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("make_spoken_digits", ROOT / "scripts" / "make_spoken_digits.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != "meta.json"}
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_dataset_script_is_deterministic(tmp_path):
+    gen = _generator()
+    subset = {"voices": ["en-us+m1", "en-gb-scotland+f5"], "digits": [3, 8], "quiet": True}
+    first = gen.make(tmp_path / "a", ["en"], **subset)
+    gen.make(tmp_path / "b", ["en"], **subset)
+    hashes = _hashes(tmp_path / "a")
+    assert len(hashes) == 1 + 2 * 2 * 3  # manifest + 2 voices × 2 digits × 3 settings
+    assert hashes == _hashes(tmp_path / "b")
+    committed_meta = json.loads((ASSET_DIR / "meta.json").read_text())
+    if committed_meta["espeak_ng"] == first["espeak_ng"]:  # same synthesiser: the committed clips are reproduced
+        for clip in first["clips"]:
+            assert (tmp_path / "a" / clip["file"]).read_bytes() == (ASSET_DIR / clip["file"]).read_bytes()
+        committed = {r["file"]: r for r in read_manifest()}
+        for row in read_manifest(tmp_path / "a"):
+            assert committed[row["file"]] == row
+
+
+# ------------------------------------------------------------------------------------------------ models
+def test_models_are_registered_and_map_inputs_to_ten_logits():
+    for name in ("mel_cnn", "mfcc_lstm", "mfcc_gru"):
+        assert MODELS.entry(name).family == "audio"
+    cnn = MODELS.get("mel_cnn")(n_mels=32, n_frames=101)
+    assert cnn(torch.randn(4, 32, 101)).shape == (4, 10)
+    assert cnn.feature_maps(torch.randn(2, 32, 101)).shape == (2, *cnn.map_shape) == (2, 32, 4, 12)
+    for name in ("mfcc_lstm", "mfcc_gru"):
+        for readout in ("mean", "last"):
+            rnn = MODELS.get(name)(n_features=39, hidden=16, bidirectional=True, readout=readout)
+            assert rnn(torch.randn(3, 39, 101)).shape == (3, 10)
+    with pytest.raises(ConfigError, match="pooling"):
+        MODELS.get("mel_cnn")(n_mels=8, channels=(8, 16, 32, 64))
+    with pytest.raises(ConfigError):
+        default_spec("cnn", epochs=0)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A CNN and an LSTM after a short training run (seeded; one thread, as in the app on 2 cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    out = {}
+    try:
+        for kind, epochs in (("cnn", 3), ("lstm", 6)):
+            torch.manual_seed(0)
+            trainer = make_digit_trainer(default_spec(kind, epochs=epochs))
+            for _ in range(trainer.spec.steps(len(trainer.x))):
+                trainer.train_step()
+            out[kind] = trainer
+    finally:
+        torch.set_num_threads(threads)
+    return out
+
+
+def test_short_training_recognises_unseen_voices(trained):
+    cnn, lstm = trained["cnn"].test_results(), trained["lstm"].test_results()
+    assert cnn.test_accuracy >= 0.9, cnn
+    assert lstm.test_accuracy >= 0.7, lstm
+    assert cnn.confusion.sum() == 180 and np.trace(cnn.confusion) == round(cnn.test_accuracy * 180)
+    assert set(cnn.voice_accuracy) == set(load_spoken_digits("en").split_voices("test"))
+    assert trained["cnn"].evaluate()["val_accuracy"] >= 0.85
+
+
+def test_a_prepared_clip_is_recognised_and_explained(trained):
+    from core.inspect.audio import explain_digit, silence_input
+
+    data = load_spoken_digits("en")
+    trainer = trained["cnn"]
+    right = 0
+    for i in data.indices("test")[::15]:
+        x = clip_input(trainer, prepare_clip(data.waves[i]))
+        assert x.shape == (1, 32, 101)
+        right += int(predict_proba(trainer, x)[0].argmax() == data.digits[i])
+    assert right >= 10  # of 12
+    i = data.indices("test")[7]
+    x = clip_input(trainer, prepare_clip(data.waves[i]))
+    exp = explain_digit(trainer, x)
+    assert exp.map.shape == exp.inputs.shape == (32, 101)
+    assert exp.probabilities.sum() == pytest.approx(1, abs=1e-5) and exp.target == exp.probabilities.argmax()
+    assert exp.completeness_error < 0.1  # the CNN's map adds up to f(clip) − f(silence)
+    speech = np.abs(exp.map).sum(axis=0)
+    quiet = exp.inputs.max(axis=0) < exp.inputs.max() - 60  # frames with no speech in them
+    assert speech[~quiet].mean() > 5 * speech[quiet].mean()  # the word, not the silence, drove the decision
+    base = silence_input(trained["lstm"], clip_input(trained["lstm"], prepare_clip(data.waves[i]))[0].numpy())
+    assert base.shape == (39, 101) and not base[13:].any() and np.allclose(base[1:13], 0, atol=1e-4)
