@@ -1,6 +1,8 @@
 """Sequence lab: vanilla RNN, LSTM and GRU trained live on forecasting, long-memory and character tasks,
 with every gate opened up and the gradient flowing back through time."""
 
+from dataclasses import fields
+
 import streamlit as st
 
 from core.sequence_lab import make_job
@@ -52,8 +54,10 @@ def render(snap) -> None:
                     icon=":material/play_circle:")
         return
     job = current_job(JOB_KEY)
-    if job is not None and extra.config != config and job.state.active:
-        st.caption("The settings changed since this run started; press Reset, then Train to use them.")
+    changed = [f.name.replace("_", " ") for f in fields(config)
+               if getattr(config, f.name) != getattr(extra.config, f.name)]
+    if job is not None and changed and job.state.active:
+        st.caption(f"Changed since this run started: {', '.join(changed)}. Press Reset, then Train to use them.")
     if view == "Training":
         training_view(snap, extra)
     elif view == "Gates":

@@ -110,7 +110,8 @@ def race_curves(history: dict[str, list[float]], evals: dict[str, list[float]], 
     fig.update_yaxes(title_text="loss" + (" (log scale)" if log_y else ""), type="log" if log_y else "linear")
     positive = [v for v in shown if v > 0]
     if log_y and positive:  # a tight explicit range: autorange pads log axes by decades
-        fig.update_yaxes(range=[math.log10(min(positive)) - 0.1, math.log10(max(positive)) + 0.1])
+        low, high = math.log10(min(positive)) - 0.1, math.log10(max(positive)) + 0.1
+        fig.update_yaxes(range=[low, high], dtick="D2" if high - low < 2.5 else None)
     fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.25}, uirevision="race")
     return fig
 
