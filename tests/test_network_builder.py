@@ -219,8 +219,8 @@ def test_network_view_has_every_neuron_and_restorable_weights():
     config = BuilderConfig(dataset="circle", features=("x1", "x2", "x1sq"), hidden=(5, 3))
     view = initial_view(config)
     assert view.widths == [3, 5, 3, 1]
-    assert view.surface.shape == (61, 61) and np.abs(view.surface).max() <= 1
-    assert all(n.shape[1:] == (31, 31) for n in view.neurons)
+    assert view.surface.shape == (79, 79) and np.abs(view.surface).max() <= 1
+    assert all(n.shape[1:] == (27, 27) for n in view.neurons)
     assert [w.shape for w in view.weights] == [(5, 3), (3, 5), (1, 3)]
     x1 = view.neurons[0][0]
     assert np.allclose(x1[0], view.neuron_axis)  # row 0 runs along x₁ at the bottom of the plane
@@ -235,7 +235,9 @@ def test_figures_are_valid_plotly():
     view = initial_view(config)
     diagram = network_diagram(view, "ReLU")
     go.Figure(diagram.to_dict())  # full validation of the unvalidated fast path
-    assert len(diagram.layout.images) == sum(view.widths)
+    assert len(diagram.layout.images) == 1  # all neuron tiles in one composite image
+    neurons = next(t for t in diagram.data if t.name == "neurons")
+    assert len(neurons.x) == sum(view.widths) and "weights in" in neurons.hovertext[-1]
     data = make_planar("spiral", n=200)
     surface = decision_surface(view, (data.train_xy, data.train_y), (data.test_xy, data.test_y), discretize=True)
     assert set(np.unique(surface.data[0].z)) <= {-1.0, 0.0, 1.0}

@@ -33,8 +33,8 @@ from core.network_builder import make_job as core_make_job
 from .jobs import current_job, reset_job
 
 JOB = "nb_job"
-DATASET_LABELS = {"circle": "Circle", "xor": "XOR", "gauss": "Two Gaussians", "spiral": "Spiral", "moons": "Moons",
-                  "plane": "Plane", "multigauss": "Multi-Gaussian"}
+DATASET_LABELS = {"circle": "Circle", "xor": "XOR", "gauss": "Gaussians", "spiral": "Spiral", "moons": "Moons",
+                  "plane": "Plane", "multigauss": "Bumps"}
 # widget key for each config field; "hidden" is kept as a plain list (edited by the +/− buttons)
 KEYS = {"problem": "nb_problem", "dataset": "nb_dataset", "noise": "nb_noise", "train_pct": "nb_train_pct",
         "batch_size": "nb_batch", "seed": "nb_seed", "features": "nb_features", "hidden": "nb_hidden",
@@ -153,9 +153,9 @@ def preset_picker() -> None:
 def data_controls() -> None:
     st.markdown("**Data**")
     st.pills("Problem type", PROBLEMS, key="nb_problem", on_change=_problem_changed, format_func=str.capitalize,
-             required=True)
+             required=True, wrap=True)
     st.pills("Which data set?", planar_names(st.session_state["nb_problem"]), key="nb_dataset",
-             format_func=DATASET_LABELS.get, required=True)
+             format_func=DATASET_LABELS.get, required=True, wrap=True)
     st.slider("Ratio of training to test data (%)", 10, 90, step=10, key="nb_train_pct")
     st.slider("Noise (%)", 0, 50, step=5, key="nb_noise")
     st.slider("Batch size", 1, 64, key="nb_batch")
@@ -163,6 +163,7 @@ def data_controls() -> None:
     c1.number_input("Seed", 0, 999_999, step=1, key="nb_seed", help="Same seed = same data and same initial weights.")
     c2.button("", icon=":material/casino:", on_click=_regenerate, key="nb_regen",
               help="Regenerate: new random data and initial weights", use_container_width=True)
+    view_controls()
 
 
 def hyper_controls() -> None:
@@ -182,6 +183,7 @@ def hyper_controls() -> None:
 
 def feature_controls() -> None:
     st.pills("Input features", list(FEATURES), selection_mode="multi", key="nb_features", format_func=feature_label,
+             wrap=True,
              help="Which functions of the point (x₁, x₂) the network sees. Hand-made features make hard sets easy.")
 
 
@@ -199,36 +201,50 @@ def _neurons(layer: int, delta: int) -> None:
     st.session_state["nb_hidden"] = hidden
 
 
+def _pm(key: str, what: str, on_click, args: tuple, can_add: bool, can_remove: bool) -> None:
+    with st.container(horizontal=True, gap="small", horizontal_alignment="center"):
+        st.button("", icon=":material/add:", key=f"{key}_add", on_click=on_click, args=(*args, 1),
+                  disabled=not can_add, help=f"Add {what}", type="tertiary")
+        st.button("", icon=":material/remove:", key=f"{key}_del", on_click=on_click, args=(*args, -1),
+                  disabled=not can_remove, help=f"Remove {what}", type="tertiary")
+
+
 def layer_editor() -> None:
-    """TF-Playground-style +/− buttons: layers, and neurons per layer."""
+    """TF-Playground-style +/− buttons, each above its layer of the network diagram drawn below."""
     hidden = st.session_state["nb_hidden"]
-    head = st.columns([3, 1, 1, 7], vertical_alignment="center")
-    head[0].markdown(f"**Hidden layers: {len(hidden)}**")
-    head[1].button("", icon=":material/add:", key="nb_layer_add", on_click=_layers, args=(1,),
-                   disabled=len(hidden) >= MAX_LAYERS, help="Add a hidden layer")
-    head[2].button("", icon=":material/remove:", key="nb_layer_del", on_click=_layers, args=(-1,),
-                   disabled=not hidden, help="Remove the last hidden layer")
-    if not hidden:
-        head[3].caption("No hidden layer: the output is a linear function of the features.")
-        return
-    cols = st.columns(MAX_LAYERS)
+    # column widths follow the diagram's geometry: inputs at x=0, layer c at x=3c, range −1.9 … 3(L+1)+0.8
+    cols = st.columns([3.4] + [3.0] * len(hidden) + [2.3], gap=None, vertical_alignment="bottom")
+    with cols[0]:
+        st.markdown(f"<div style='text-align:center;font-size:0.85rem'><b>{len(hidden)}</b> hidden "
+                    f"layer{'s' * (len(hidden) != 1)}</div>", unsafe_allow_html=True)
+        _pm("nb_layer", "a hidden layer", _layers, (), len(hidden) < MAX_LAYERS, bool(hidden))
     for i, width in enumerate(hidden):
-        with cols[i].container(border=True):
-            st.markdown(f"<div style='text-align:center'>Layer {i + 1}<br><b>{width}</b> "
-                        f"neuron{'s' * (width != 1)}</div>", unsafe_allow_html=True)
-            b1, b2 = st.columns(2, gap="small")
-            b1.button("", icon=":material/add:", key=f"nb_add_{i}", on_click=_neurons, args=(i, 1),
-                      disabled=width >= MAX_NEURONS, help=f"Add a neuron to layer {i + 1}", use_container_width=True)
-            b2.button("", icon=":material/remove:", key=f"nb_del_{i}", on_click=_neurons, args=(i, -1),
-                      disabled=width <= 1, help=f"Remove a neuron from layer {i + 1}", use_container_width=True)
+        with cols[i + 1]:
+            _pm(f"nb_n{i}", f"a neuron to layer {i + 1}", _neurons, (i,), width < MAX_NEURONS, width > 1)
+            st.markdown(f"<div style='text-align:center;font-size:0.85rem'>{width} neuron{'s' * (width != 1)}"
+                        "</div>", unsafe_allow_html=True)
+    if not hidden:
+        cols[-1].caption("No hidden layer: the output is a linear function of the features.")
 
 
 def view_controls() -> None:
-    cols = st.columns([1, 1, 2])
-    cols[0].toggle("Show test data", key="nb_show_test")
-    cols[1].toggle("Discretize output", key="nb_discretize")
-    cols[2].pills("Speed", list(SPEEDS), key="nb_speed", on_change=_set_speed, required=True,
-                  help="Slow it down to watch each step; applies immediately.")
+    st.toggle("Show test data", key="nb_show_test")
+    st.toggle("Discretize", key="nb_discretize", help="Colour the output by the predicted class only, not by its "
+              "probability.")
+    st.pills("Speed", list(SPEEDS), key="nb_speed", on_change=_set_speed, required=True, wrap=True,
+             help="Slow training down to watch it step by step; applies immediately.")
+
+
+def poll(render, *, every: float) -> None:
+    """``render(snapshot or None)`` in a fragment that refreshes itself while the job is active."""
+    job = current_job(JOB)
+
+    @st.fragment(run_every=every if job is not None and job.state.active else None)
+    def _panel() -> None:
+        job = current_job(JOB)
+        render(job.snapshot() if job is not None else None)
+
+    _panel()
 
 
 # ---------------------------------------------------------------------------------------------- runs

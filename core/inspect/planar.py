@@ -61,7 +61,7 @@ def set_metrics(model: MLP, loss_fn, x: torch.Tensor, y: torch.Tensor, classific
 
 @torch.no_grad()
 def network_view(model: MLP, features: tuple[str, ...], problem: str, *, step: int,
-                 metrics: dict[str, float] | None = None, resolution: int = 61, neuron_stride: int = 2,
+                 metrics: dict[str, float] | None = None, resolution: int = 79, neuron_stride: int = 3,
                  extent: float = EXTENT) -> NetworkView:
     """Evaluate ``model`` on a grid over the plane and copy out everything the page draws."""
     was_training = model.training

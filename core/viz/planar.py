@@ -44,17 +44,17 @@ def png_uri(values: np.ndarray) -> str:
 # ---------------------------------------------------------------------------------------------- surface
 def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
                      test: tuple[np.ndarray, np.ndarray] | None = None, *, discretize: bool = False,
-                     height: int = 420) -> go.Figure:
+                     height: int = 420, colorbar_on: bool = True) -> go.Figure:
     """The network's output over the plane, training points on top (and test points ringed in black)."""
     classification = view.problem == "classification"
     z = np.sign(view.surface) if discretize else view.surface
     colorbar = {"title": {"text": "p(blue)" if classification else "prediction", "side": "right"},
-                "thickness": 10, "len": 0.75, "x": 1.0, "xpad": 4}
+                "thickness": 10, "len": 0.9, "x": 1.01, "xanchor": "left", "xpad": 2, "outlinewidth": 0}
     if classification:
         colorbar |= {"tickvals": [-1, 0, 1], "ticktext": ["0 · orange", "0.5", "1 · blue"]}
     hover = "x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>" + ("2·p(blue)−1" if classification else "prediction") + " %{z:.2f}"
     fig = go.Figure(go.Heatmap(x=view.axis, y=view.axis, z=np.round(z, 3), zmin=-1, zmax=1, colorscale=COLORSCALE,
-                               zsmooth="best" if not discretize else False, colorbar=colorbar,
+                               zsmooth="best" if not discretize else False, colorbar=colorbar, showscale=colorbar_on,
                                hovertemplate=hover + "<extra></extra>", name="output"))
     sets = [("train", train, "white", 1.0)]
     if test is not None:
@@ -62,7 +62,7 @@ def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
     for name, (xy, y), edge, width in sets:
         colour = (2 * np.asarray(y, dtype=np.float32) - 1) if classification else np.asarray(y, dtype=np.float32)
         fig.add_trace(go.Scatter(
-            x=xy[:, 0], y=xy[:, 1], mode="markers", name=f"{name} points",
+            x=xy[:, 0], y=xy[:, 1], mode="markers", name=f"{name} points", showlegend=False,
             marker={"color": colour, "colorscale": COLORSCALE, "cmin": -1, "cmax": 1, "size": 7,
                     "line": {"color": edge, "width": width}},
             hovertemplate=f"{name}<br>x₁ %{{x:.2f}}<br>x₂ %{{y:.2f}}<br>target %{{customdata:.2f}}<extra></extra>",
@@ -70,9 +70,8 @@ def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
     extent = float(view.axis[-1])
     fig.update_xaxes(range=[-extent, extent], title_text="x₁", constrain="domain", zeroline=False)
     fig.update_yaxes(range=[-extent, extent], title_text="x₂", scaleanchor="x", constrain="domain", zeroline=False)
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 26, "b": 10}, uirevision="surface",
-                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 11}},
-                      plot_bgcolor="white")
+    margin = {"l": 50, "r": 90 if colorbar_on else 8, "t": 8, "b": 40, "autoexpand": False}
+    fig.update_layout(height=height, margin=margin, uirevision="surface", plot_bgcolor="white")
     return fig
 
 
@@ -88,15 +87,19 @@ def _column_scale(values: np.ndarray, kind: str, activation: str) -> np.ndarray:
     if kind == "input":
         peak = np.abs(values).reshape(len(values), -1).max(axis=1)
         return values / np.maximum(peak, 1e-6)[:, None, None]
-    if kind == "hidden" and activation not in _BOUNDED:  # robust peak: a far corner must not wash out the rest
+    if kind == "hidden" and activation not in _BOUNDED:
+        # unbounded outputs: squash by a robust per-neuron scale so zero regions stay grey, shapes stay visible
+        # and one far corner cannot wash out the rest
         peak = np.percentile(np.abs(values).reshape(len(values), -1), 95, axis=1)
-        return values / np.maximum(peak, 1e-6)[:, None, None]
+        return np.tanh(values / np.maximum(0.5 * peak, 1e-6)[:, None, None])
     return values
 
 
-def _curve(x0: float, y0: float, x1: float, y1: float, n: int = 9) -> tuple[list[float], list[float]]:
-    t = np.linspace(0, 1, n)
-    return (np.round(x0 + (x1 - x0) * t, 3).tolist(), np.round(y0 + (y1 - y0) * (3 * t**2 - 2 * t**3), 3).tolist())
+def _curve(x0: float, y0: float, x1: float, y1: float) -> tuple[list[float], list[float]]:
+    """Four points of an S-shaped edge with flat ends; the trace's ``spline`` shape smooths it in the browser."""
+    d = (x1 - x0) * 0.35
+    return [round(x0, 2), round(x0 + d, 2), round(x1 - d, 2), round(x1, 2)], [round(y0, 2), round(y0, 2),
+                                                                             round(y1, 2), round(y1, 2)]
 
 
 def unvalidated_figure(data: list[dict], layout: dict) -> go.Figure:
@@ -105,8 +108,30 @@ def unvalidated_figure(data: list[dict], layout: dict) -> go.Figure:
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
+_PX = 24  # atlas pixels per diagram unit (the browser smooths the upscaling)
+
+
+def _atlas(tiles: list[tuple[float, float, np.ndarray]], box: float, x0: float, y1: float, width: float,
+           height: float) -> str:
+    """All neuron tiles on ONE transparent PNG (one image to decode per redraw instead of one per neuron)."""
+    canvas = Image.new("RGBA", (round(width * _PX), round(height * _PX)), (0, 0, 0, 0))
+    side = round(box * _PX)
+    for x, y, values in tiles:
+        tile = Image.fromarray(to_rgb(values[::-1]), mode="RGB").resize((side - 2, side - 2), Image.LANCZOS)
+        framed = Image.new("RGB", (side, side), (85, 85, 85))
+        framed.paste(tile, (1, 1))
+        canvas.paste(framed, (round((x - box / 2 - x0) * _PX), round((y1 - (y + box / 2)) * _PX)))
+    buf = io.BytesIO()
+    canvas.save(buf, format="WEBP", quality=85)  # ~5× smaller than PNG for these smooth tiles
+    return "data:image/webp;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 def network_diagram(view: NetworkView, activation: str, *, height: int | None = None) -> go.Figure:
-    """Every neuron as a small heatmap of its output over the plane, linked by weight-styled edges."""
+    """Every neuron as a small heatmap of its output over the plane, linked by weight-styled edges.
+
+    Streamlit redraws a changed Plotly chart from scratch, so the figure is kept light for the browser: the
+    neuron tiles are one composite image, the edges a handful of line traces grouped by sign and thickness.
+    """
     widths = view.widths
     n_cols, rows = len(widths), max(widths)
     dx, dy, box = 3.0, 1.3, 1.0
@@ -114,9 +139,7 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
     xs = [c * dx for c in range(n_cols)]
     data: list[dict] = []
 
-    # edges, grouped by sign and magnitude bin into a few traces
     groups: dict[tuple[int, int], tuple[list, list]] = {}
-    mid_x, mid_y, mid_text = [], [], []
     for layer, weight in enumerate(view.weights):
         for j in range(weight.shape[0]):
             for i in range(weight.shape[1]):
@@ -126,29 +149,19 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
                 gx, gy = groups.setdefault(key, ([], []))
                 gx.extend([*cx, None])  # None breaks the line between two edges
                 gy.extend([*cy, None])
-                mid_x.append(cx[len(cx) // 2])
-                mid_y.append(cy[len(cy) // 2])
-                mid_text.append(f"weight {_name(view, layer, i)} → {_name(view, layer + 1, j)}<br>w = {w:+.3f}")
     for (positive, b), (gx, gy) in sorted(groups.items()):
         r, g, bl = BLUE if positive else ORANGE
         data.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "hoverinfo": "skip", "showlegend": False,
-                     "line": {"color": f"rgba({r},{g},{bl},{_ALPHAS[b]})", "width": _WIDTHS[b]}})
-    data.append({"type": "scatter", "x": mid_x, "y": mid_y, "mode": "markers", "name": "weights",
-                 "marker": {"size": 8, "color": "rgba(0,0,0,0)"}, "hovertext": mid_text, "hoverinfo": "text",
-                 "showlegend": False})
+                     "line": {"color": f"rgba({r},{g},{bl},{_ALPHAS[b]})", "width": _WIDTHS[b], "shape": "spline",
+                              "smoothing": 1.0}})
 
-    # neurons as images
     kinds = ["input"] + ["hidden"] * (n_cols - 2) + ["output"]
-    centre_x, centre_y, centre_text = [], [], []
-    images, shapes, notes = [], [], []
+    centre_x, centre_y, centre_text, tiles, notes = [], [], [], [], []
     for c, (values, kind) in enumerate(zip(view.neurons, kinds, strict=True)):
         scaled = _column_scale(values, kind, activation)
         for r in range(len(values)):
             x, y = xs[c], ys[c][r]
-            images.append({"source": png_uri(scaled[r]), "x": x - box / 2, "y": y + box / 2, "sizex": box,
-                           "sizey": box, "xref": "x", "yref": "y", "sizing": "stretch", "layer": "above"})
-            shapes.append({"type": "rect", "x0": x - box / 2, "x1": x + box / 2, "y0": y - box / 2,
-                           "y1": y + box / 2, "line": {"color": "#555", "width": 1}, "layer": "above"})
+            tiles.append((x, y, scaled[r]))
             centre_x.append(x)
             centre_y.append(y)
             centre_text.append(_neuron_hover(view, c, r, activation))
@@ -158,19 +171,24 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
     data.append({"type": "scatter", "x": centre_x, "y": centre_y, "mode": "markers", "name": "neurons",
                  "showlegend": False, "hoverinfo": "text", "hovertext": centre_text,
                  "marker": {"symbol": "square", "size": 26, "color": "rgba(0,0,0,0)"}})
-    top = max(y[0] for y in ys) + box / 2 + 0.25
+    y_top, y_bottom = max(col[0] for col in ys) + box / 2, -(rows - 1) * dy - box / 2
+    x_left, x_right = -box / 2, xs[-1] + box / 2
+    image = {"source": _atlas(tiles, box, x_left, y_top, x_right - x_left, y_top - y_bottom), "x": x_left,
+             "y": y_top, "sizex": x_right - x_left, "sizey": y_top - y_bottom, "xref": "x", "yref": "y",
+             "sizing": "stretch", "layer": "above"}
+    top = y_top + 0.25
     for c, n in enumerate(widths):
         title = "Input" if c == 0 else ("Output" if c == n_cols - 1 else f"Layer {c}")
         unit = "feature" if c == 0 else "neuron"
         sub = "" if c == n_cols - 1 else f"{n} {unit}{'s' * (n != 1)}"
         notes.append({"x": xs[c], "y": top, "text": f"<b>{title}</b><br>{sub}", "showarrow": False,
                       "yanchor": "bottom", "font": {"size": 12}})
-    bottom = -(rows - 1) * dy - box / 2 - 0.2
+    bottom = y_bottom - 0.2
     layout = {
         "xaxis": {"visible": False, "range": [-1.9, xs[-1] + box / 2 + 0.3], "fixedrange": True},
         "yaxis": {"visible": False, "range": [bottom, top + 1.0], "scaleanchor": "x", "fixedrange": True},
-        "images": images, "shapes": shapes, "annotations": notes,
-        "height": height or int(np.clip(760 * (top + 1.0 - bottom) / (xs[-1] + 2.2), 260, 640)),
+        "images": [image], "annotations": notes,
+        "height": height or int(np.clip(540 * (top + 1.0 - bottom) / (xs[-1] + 2.7), 220, 560)),
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "plot_bgcolor": "white", "uirevision": "diagram",
         "hoverlabel": {"align": "left"},
     }
@@ -189,16 +207,20 @@ def _neuron_hover(view: NetworkView, column: int, index: int, activation: str) -
     if column == 0:
         return f"input {feature_label(view.features[index])}"
     bias = float(view.biases[column - 1][index])
+    incoming = view.weights[column - 1][index]
+    weights = "<br>".join(f"  from {_name(view, column - 1, i)}: {w:+.3f}" for i, w in enumerate(incoming))
     if column == len(view.neurons) - 1:
         what = "2·σ(z) − 1" if view.problem == "classification" else "linear"
-        return f"output neuron ({what})<br>bias {bias:+.3f}"
-    return f"layer {column}, neuron {index + 1}<br>{activation}(w·x + b)<br>bias {bias:+.3f}"
+        return f"<b>output neuron</b> ({what})<br>bias {bias:+.3f}<br>weights in:<br>{weights}"
+    return (f"<b>layer {column}, neuron {index + 1}</b><br>{activation}(w·x + b)<br>bias {bias:+.3f}<br>"
+            f"weights in:<br>{weights}")
 
 
 def weight_legend() -> str:
     """A one-line Markdown legend for the diagram."""
     return ("Each square is one neuron's output over the whole input plane (orange negative, blue positive). "
-            "Lines are weights: blue positive, orange negative, thicker = larger |w|. Hover for values.")
+            "Lines are weights: blue positive, orange negative, thicker = larger |w|. Hover a neuron for its bias and "
+            "incoming weights.")
 
 
 # ---------------------------------------------------------------------------------------------- compare

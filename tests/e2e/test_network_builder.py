@@ -70,7 +70,7 @@ def test_url_restores_the_experiment_and_reports_bad_values(page, app_url):
     alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
     assert any("lr=fast" in a and "not a number" in a for a in alerts), alerts
     assert any("noise=900" in a and "using 50" in a for a in alerts), alerts
-    assert page.get_by_text("Hidden layers: 2").count() == 1
+    assert page.get_by_text("2 hidden layers").count() == 1
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert "Layer 2\n3 neurons" in body or "3 neurons" in body
     wait_for(lambda: "noise=50" in page.url and "lr=0.03" in page.url, 10, "the fixed values in the URL")
