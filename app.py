@@ -1,7 +1,14 @@
 """Deep Learning Playground: build a network in the browser, watch it train live, open it up."""
 
-import streamlit as st
-import torch
+import os
+
+# One intra-op thread per computation (set before torch starts its OpenMP pool): visitors share the cores
+# through the job manager's compute slots, and OpenMP teams on an oversubscribed CPU slow tiny models down
+# tenfold or more. PLAYGROUND_TORCH_THREADS overrides it for a single-user machine.
+os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("PLAYGROUND_TORCH_THREADS", "1"))
+
+import streamlit as st  # noqa: E402
+import torch  # noqa: E402
 
 from core.device import best_device, device_label
 from ui.catalog import sections

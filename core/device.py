@@ -23,10 +23,10 @@ def best_device() -> torch.device:
 
 
 def device_label(device: torch.device | None = None) -> str:
-    """A short human label: the GPU's name, or "CPU, N threads"."""
+    """A short human label: the GPU's name, or "CPU, N threads" (the machine's hardware threads)."""
     device = device or best_device()
     if device.type == "cuda":
         return f"CUDA · {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "Apple MPS"
-    return f"CPU, {torch.get_num_threads()} threads"
+    return f"CPU, {os.cpu_count() or 1} threads"

@@ -23,3 +23,10 @@ def test_page_runs_without_exception(page):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title or at.header or at.markdown, f"{page} rendered nothing"
+
+
+def test_readme_lists_every_page():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("<!-- pages:start -->"):readme.index("<!-- pages:end -->")]
+    for page in PAGES:
+        assert f"| {page.section} | {page.title} | {page.blurb} |" in table, f"README misses {page.title}"
