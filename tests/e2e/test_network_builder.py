@@ -67,10 +67,12 @@ def test_play_trains_and_pause_freezes(page, app_url):
 def test_url_restores_the_experiment_and_reports_bad_values(page, app_url):
     open_builder(page, app_url, "?data=spiral&layers=8,3&act=ReLU&lr=fast&noise=900")
     assert_no_exception(page)
-    alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
-    assert any("lr=fast" in a and "not a number" in a for a in alerts), alerts
-    assert any("noise=900" in a and "using 50" in a for a in alerts), alerts
-    assert page.get_by_text("2 hidden layers").count() == 1
-    body = page.locator('[data-testid="stMain"]').inner_text()
-    assert "Layer 2\n3 neurons" in body or "3 neurons" in body
+    def alerts():
+        return page.locator('[data-testid="stAlert"]').all_inner_texts()
+
+    wait_for(lambda: any("lr=fast" in a and "not a number" in a for a in alerts()), 15, f"the lr warning: {alerts()}")
+    assert any("noise=900" in a and "using 50" in a for a in alerts()), alerts()
+    wait_for(lambda: page.get_by_text("2 hidden layers").count() == 1, 15, "the layer editor")
+    wait_for(lambda: "3 neurons" in page.locator('[data-testid="stMain"]').inner_text(), 15, "the 3-neuron layer")
     wait_for(lambda: "noise=50" in page.url and "lr=0.03" in page.url, 10, "the fixed values in the URL")
+    assert_no_exception(page)
