@@ -151,7 +151,7 @@ with by_hand:
         f"(largest difference {worst:.1e}).", icon=":material/check_circle:" if agree else ":material/error:")
     table = pd.DataFrame(rows)
     table["agree"] = table["agree"].map({True: "✓", False: "✗"})
-    st.dataframe(table, hide_index=True, use_container_width=True, key="nr_table",
+    st.dataframe(table, hide_index=True, use_container_width=True, key="nr_table", height=35 * (len(table) + 1) + 3,
                  column_config={"by hand": st.column_config.NumberColumn(format="%.9f"),
                                 "torch.autograd": st.column_config.NumberColumn(format="%.9f"),
                                 "|difference|": st.column_config.NumberColumn(format="%.1e")})

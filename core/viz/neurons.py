@@ -138,7 +138,7 @@ def tiny_network_figure(values: Mapping[str, float], grads: Mapping[str, float],
                                        "width": 1.5 + 3 * min(1.0, abs(params[p]))}))
         name = f"{p[0]}{_sub(p[1:])}"
         notes.append({"x": x0 + (x1 - x0) * t, "y": y0 + (y1 - y0) * t, "showarrow": False,
-                      "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 11},
+                      "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 12},
                       "text": f"{name} = {params[p]:.3f}<br><span style='color:#c0392b'>∂L/∂{name} = "
                               f"{grads[p]:.4f}</span>"})
     node_text = {
@@ -158,7 +158,7 @@ def tiny_network_figure(values: Mapping[str, float], grads: Mapping[str, float],
     for key, (px, py) in pos.items():
         text, xanchor, yanchor, dx, dy = node_text[key]
         notes.append({"x": px + dx, "y": py + dy, "text": text, "showarrow": False, "xanchor": xanchor,
-                      "yanchor": yanchor, "font": {"size": 11}, "align": "left" if key == "o" else "center"})
+                      "yanchor": yanchor, "font": {"size": 12}, "align": "left" if key == "o" else "center"})
     fig.update_xaxes(visible=False, range=[-0.9, 5.0])
     fig.update_yaxes(visible=False, range=[-1.75, 1.75])
     fig.update_layout(annotations=notes, height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0},
