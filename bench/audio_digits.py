@@ -4,7 +4,7 @@
 Prints, per model: test accuracy on the 6 unseen test voices, the validation accuracy, wall seconds and CPU
 seconds, and when it first reached 90 % validation accuracy. The target: CNN ≥ 90 % test accuracy in ≤ 60 s.
 
-    python bench/audio_digits.py [--threads N] [--no-race] [--kinds cnn lstm gru]
+    python bench/audio_digits.py [--threads N] [--no-race] [--kinds cnn lstm gru] [--language en|zh]
 """
 
 from __future__ import annotations
@@ -54,9 +54,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads per job (the app gives each job cores // capacity: 1 on a 2-core box)")
     parser.add_argument("--kinds", nargs="+", default=["cnn", "lstm"])
+    parser.add_argument("--language", default="en", choices=["en", "zh"])
     parser.add_argument("--no-race", action="store_true")
     args = parser.parse_args()
-    specs = {k: default_spec(k) for k in args.kinds}
+    specs = {k: default_spec(k, language=args.language) for k in args.kinds}
     print(f"device: {device_label(best_device())}; torch threads per job: {args.threads}")
     for spec in specs.values():  # features are computed once and cached, as on the page after the first run
         split_features(spec.kind, spec.params, spec.language, spec.noisy_copies)

@@ -334,3 +334,24 @@ def test_a_prepared_clip_is_recognised_and_explained(trained):
     assert speech[~quiet].mean() > 5 * speech[quiet].mean()  # the word, not the silence, drove the decision
     base = silence_input(trained["lstm"], clip_input(trained["lstm"], prepare_clip(data.waves[i]))[0].numpy())
     assert base.shape == (39, 101) and not base[13:].any() and np.allclose(base[1:13], 0, atol=1e-4)
+
+
+def test_figures_label_seconds_hertz_and_decibels():
+    from core.viz.audio import attribution_figure, mfcc_figure, spectrogram_figure, waveform_figure
+
+    p = FeatureParams()
+    wave = sine(440, 1.0)
+    assert waveform_figure(wave, SAMPLE_RATE).layout.xaxis.title.text == "time (s)"
+    times = np.arange(101) * 0.01
+    mel = spectrogram_figure(mel_db(wave, p), times, mel_frequencies(p), title="mel", mel=True)
+    assert "Hz" in mel.layout.yaxis.title.text and mel.data[0].colorbar.title.text == "dB"
+    assert all(t.endswith("k") or t.isdigit() for t in mel.layout.yaxis.ticktext)  # band centres in Hz
+    stft = spectrogram_figure(stft_db(wave, p), times, stft_frequencies(p), title="stft")
+    assert stft.layout.yaxis.title.text == "frequency (Hz)" and stft.data[0].y[-1] == 4000
+    cep = mfcc_figure(mfcc(wave, p), times, p.n_mfcc, p.deltas)
+    assert len(cep.data) == 3 and all(tr.zmid == 0 for tr in cep.data)
+    long = spectrogram_figure(np.zeros((513, 8001)), np.arange(8001) / 800, np.arange(513), title="long")
+    assert np.asarray(long.data[0].z).size <= 250_000  # long clips are thinned for the browser
+    attr = attribution_figure(np.zeros((32, 101)), np.random.default_rng(0).standard_normal((32, 101)), times,
+                              freqs=mel_frequencies(p.with_(n_mels=32)))
+    assert attr.data[1].zmid == 0 and attr.data[1].zmin == -attr.data[1].zmax  # signed map, centred colours

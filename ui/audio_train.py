@@ -23,12 +23,24 @@ CNN_KEY, RNN_KEY = "audio_cnn_job", "audio_rnn_job"
 CHANNELS = {"8 · 16 · 32": (8, 16, 32), "16 · 32 · 64": (16, 32, 64), "8 · 16": (8, 16), "16 · 32 · 64 · 64":
             (16, 32, 64, 64)}
 LRS = [3e-4, 1e-3, 3e-3, 1e-2]
-CNN_DEFAULT, RNN_DEFAULT = default_spec("cnn"), default_spec("lstm")
+
+
+def _language() -> str:
+    return st.session_state.get("audio_train_lang") or "en"
+
+
+def _epochs_key(model: str) -> str:
+    """One epochs slider per language: the Mandarin set is smaller and needs more epochs."""
+    return f"audio_{model}_epochs_{_language()}"
+
+
+def _default_epochs(kind: str) -> int:
+    return default_spec(kind, language=_language()).epochs
 
 
 def _common() -> dict:
     s = st.session_state
-    return {"language": s.get("audio_train_lang", "en"), "spec_augment": s.get("audio_specaug", False),
+    return {"language": _language(), "spec_augment": s.get("audio_specaug", False),
             "noisy_copies": s.get("audio_noisy", 0)}
 
 
@@ -36,7 +48,7 @@ def cnn_spec() -> DigitSpec:
     s = st.session_state
     params = FeatureParams(n_mels=s.get("audio_cnn_mels", 32))
     return default_spec("cnn", params=params, channels=CHANNELS[s.get("audio_cnn_channels", "8 · 16 · 32")],
-                        epochs=s.get("audio_cnn_epochs", CNN_DEFAULT.epochs), lr=s.get("audio_cnn_lr", 3e-3),
+                        epochs=s.get(_epochs_key("cnn"), _default_epochs("cnn")), lr=s.get("audio_cnn_lr", 3e-3),
                         **_common())
 
 
@@ -45,7 +57,7 @@ def rnn_spec() -> DigitSpec:
     params = FeatureParams(n_mfcc=s.get("audio_rnn_mfcc", 13), deltas=2)
     return default_spec(s.get("audio_rnn_cell", "LSTM").lower(), params=params, hidden=s.get("audio_rnn_hidden", 64),
                         bidirectional=s.get("audio_rnn_bidir", False), readout=s.get("audio_rnn_readout", "mean"),
-                        epochs=s.get("audio_rnn_epochs", RNN_DEFAULT.epochs), lr=s.get("audio_rnn_lr", 3e-3),
+                        epochs=s.get(_epochs_key("rnn"), _default_epochs("lstm")), lr=s.get("audio_rnn_lr", 3e-3),
                         **_common())
 
 
@@ -86,7 +98,7 @@ def cnn_settings() -> None:
                            "into the 10-way classifier.")
     cols[1].select_slider("Mel bands", [16, 24, 32, 40, 64], value=32, key="audio_cnn_mels")
     cols = st.columns(2)
-    cols[0].slider("Epochs", 1, 40, CNN_DEFAULT.epochs, key="audio_cnn_epochs")
+    cols[0].slider("Epochs", 1, 60, _default_epochs("cnn"), key=_epochs_key("cnn"))
     cols[1].select_slider("Learning rate", LRS, value=3e-3, key="audio_cnn_lr", format_func=lambda v: f"{v:g}")
 
 
@@ -95,7 +107,7 @@ def rnn_settings() -> None:
     cols[0].segmented_control("Cell", ["LSTM", "GRU"], default="LSTM", key="audio_rnn_cell", required=True)
     cols[1].select_slider("Hidden units", [16, 32, 64, 128], value=64, key="audio_rnn_hidden")
     cols = st.columns(2)
-    cols[0].slider("Epochs", 1, 40, RNN_DEFAULT.epochs, key="audio_rnn_epochs")
+    cols[0].slider("Epochs", 1, 60, _default_epochs("lstm"), key=_epochs_key("rnn"))
     cols[1].select_slider("Learning rate", LRS, value=3e-3, key="audio_rnn_lr", format_func=lambda v: f"{v:g}")
     cols = st.columns(3)
     cols[0].segmented_control("Readout", ["mean", "last"], default="mean", key="audio_rnn_readout", required=True,
@@ -132,8 +144,7 @@ def _results(snap: JobSnapshot | None, title: str, key: str) -> None:
     if "val_accuracy" in snap.latest:
         cols[1].metric("Validation accuracy", f"{snap.latest['val_accuracy']:.1%}")
     cols[2].metric("Training time", f"{snap.wall_s:.1f} s")
-    labels = digits(st.session_state.get("audio_train_lang", "en")).labels
-    st.plotly_chart(confusion_figure(extra.confusion, labels, height=330), width="stretch",
+    st.plotly_chart(confusion_figure(extra.confusion, extra.labels, height=330), width="stretch",
                     key=f"{key}_confusion")
 
 

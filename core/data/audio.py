@@ -174,8 +174,9 @@ def load_audio(source: bytes | str | Path | io.IOBase, *, sample_rate: int = SAM
     except DataError:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        detail = str(exc).strip().rsplit(": ", 1)[-1][:120]  # libsndfile's reason, without the stream's repr
         raise DataError("This file is not audio we can read (or it is damaged). Please upload WAV, FLAC, OGG or "
-                        f"MP3. ({str(exc).strip()[:120]})") from exc
+                        f"MP3. ({detail})") from exc
     if len(wave) == 0:
         raise DataError("The file contains no audio samples.")
     if not np.isfinite(wave).all():

@@ -52,6 +52,19 @@ def waveform_figure(wave: np.ndarray, sr: int, *, title: str = "Waveform", heigh
     return fig
 
 
+MAX_CELLS = 250_000  # heatmap cells sent to the browser; longer analyses are averaged over neighbouring frames
+
+
+def _thin(values: np.ndarray, times: np.ndarray, max_cells: int = MAX_CELLS) -> tuple[np.ndarray, np.ndarray]:
+    """Average groups of neighbouring frames so rows × frames stays under ``max_cells`` (display only)."""
+    rows, frames = values.shape
+    k = math.ceil(rows * frames / max_cells)
+    if k <= 1:
+        return values, times
+    m = frames // k
+    return values[:, : m * k].reshape(rows, m, k).mean(axis=2), times[: m * k].reshape(m, k).mean(axis=1)
+
+
 def _mel_ticks(freqs: np.ndarray, count: int = 7) -> tuple[list[int], list[str]]:
     idx = np.unique(np.linspace(0, len(freqs) - 1, count).round().astype(int))
     return idx.tolist(), [_hz(freqs[i]) for i in idx]
@@ -62,6 +75,7 @@ def spectrogram_figure(values: np.ndarray, times: np.ndarray, freqs: np.ndarray,
                        colorbar_title: str = "dB") -> go.Figure:
     """A time–frequency heatmap in dB. Linear-frequency rows (STFT) sit at their Hz; mel bands are drawn
     evenly (as the network sees them) with the y axis labelled by each band's centre frequency in Hz."""
+    values, times = _thin(np.asarray(values), np.asarray(times))
     if mel:
         y = np.arange(len(freqs))
         tickvals, ticktext = _mel_ticks(freqs)
@@ -90,6 +104,7 @@ def mfcc_figure(values: np.ndarray, times: np.ndarray, n_mfcc: int, deltas: int,
     """MFCCs (and Δ, ΔΔ) as diverging heatmaps centred at 0, one panel each with its own colour range.
     The range ignores c0 (overall loudness, far larger than the rest), which saturates."""
     names = ["MFCC", "Δ (change per frame)", "ΔΔ (acceleration)"][: 1 + deltas]
+    values, times = _thin(np.asarray(values), np.asarray(times))
     fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.12 if deltas else 0.05,
                         subplot_titles=names)
     panel_h = 1 / len(names)
@@ -117,6 +132,7 @@ def probability_figure(probs: dict[str, np.ndarray], labels: Sequence[str], *, h
         kind = next((k for k in RACE_COLORS if k in name.lower()), "cnn")
         fig.add_trace(go.Bar(x=list(labels), y=p, name=name, marker_color=RACE_COLORS[kind],
                              text=[f"{v:.0%}" if v >= 0.05 else "" for v in p], textposition="outside",
+                             textfont={"size": 10}, cliponaxis=False,
                              hovertemplate="%{x}: %{y:.1%}<extra>" + name + "</extra>"))
     fig.update_layout(barmode="group", height=height, margin=MARGIN, yaxis={"title": "probability",
                       "range": [0, 1.12], "tickformat": ".0%"}, xaxis={"title": "digit"},
@@ -184,7 +200,7 @@ def attribution_figure(inputs: np.ndarray, attribution: np.ndarray, times: np.nd
     each moment mattered (sum of |attribution| per frame)."""
     has_freq = freqs is not None
     rows = np.arange(inputs.shape[0])
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05, row_heights=[0.4, 0.4, 0.2],
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.4, 0.4, 0.2],
                         subplot_titles=(input_title, "attribution (Integrated Gradients)", "importance over time"))
     in_lim = _robust_limit(inputs[1:] if len(inputs) > 1 else inputs)  # MFCC: c0 (loudness) would swamp the rest
     fig.add_trace(go.Heatmap(z=inputs, x=times, y=rows, colorscale=SPECTRO_SCALE if has_freq else "RdBu",
@@ -212,4 +228,5 @@ def attribution_figure(inputs: np.ndarray, attribution: np.ndarray, times: np.nd
     fig.update_yaxes(title_text="|attr.|", row=3, col=1)
     fig.update_xaxes(title_text="time (s)", row=3, col=1)
     fig.update_layout(title=title, height=height, margin=MARGIN)
+    fig.update_annotations(font_size=12)
     return fig
