@@ -21,7 +21,9 @@ from .jobs import current_job
 HOW = ("The clip is trimmed of silence, normalised and centred in a 1-second window — exactly what the training "
        "clips went through — then each trained model scores it. **Integrated Gradients** walks from silence to "
        "your clip and adds up the gradients on the way: red cells pushed the score of the explained digit up, "
-       "blue ones pushed it down, and the map sums to the score difference between the clip and silence.")
+       "blue ones pushed it down, and the map sums to the score difference between the clip and silence. "
+       "The models have only ever heard synthetic voices, so your own voice is a much harder test: speak clearly, "
+       "close to the microphone, and try **Noisy copies** and **SpecAugment** in tab 2.")
 
 
 def _ready_jobs() -> dict[str, TrainingJob]:

@@ -109,13 +109,13 @@ def rnn_settings() -> None:
     cols = st.columns(2)
     cols[0].slider("Epochs", 1, 60, _default_epochs("lstm"), key=_epochs_key("rnn"))
     cols[1].select_slider("Learning rate", LRS, value=3e-3, key="audio_rnn_lr", format_func=lambda v: f"{v:g}")
-    cols = st.columns(3)
+    cols = st.columns(2)
     cols[0].segmented_control("Readout", ["mean", "last"], default="mean", key="audio_rnn_readout", required=True,
                               help="mean: average the hidden states over all frames · last: only the final hidden "
                                    "state, which must remember the word through the silence after it (harder).")
     cols[1].select_slider("MFCCs", [13, 20], value=13, key="audio_rnn_mfcc",
                           help="Coefficients per frame; Δ and ΔΔ triple the features.")
-    cols[2].toggle("Bidirectional", key="audio_rnn_bidir", help="A second recurrent layer reads the frames backwards.")
+    st.toggle("Bidirectional", key="audio_rnn_bidir", help="A second recurrent layer reads the frames backwards.")
 
 
 def _model_caption(spec_fn: Callable[[], DigitSpec]) -> None:
