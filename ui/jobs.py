@@ -75,14 +75,14 @@ def job_controls(key: str, make_job: Callable[[], TrainingJob], *, play_label: s
     running = active and job.state in (JobState.RUNNING, JobState.QUEUED) and not job.pause_requested
     cols = st.columns(4)
     cols[0].button(play_label if not active else "Resume", icon=":material/play_arrow:", key=f"{key}__play",
-                   on_click=_play, args=(key, make_job), disabled=running, type="primary", use_container_width=True)
+                   on_click=_play, args=(key, make_job), disabled=running, type="primary", width="stretch")
     cols[1].button("Pause", icon=":material/pause:", key=f"{key}__pause", disabled=not running,
-                   on_click=lambda: job.pause(), use_container_width=True)
+                   on_click=lambda: job.pause(), width="stretch")
     cols[2].button("Step", icon=":material/skip_next:", key=f"{key}__step", disabled=running,
-                   on_click=_step, args=(key, make_job), use_container_width=True,
+                   on_click=_step, args=(key, make_job), width="stretch",
                    help="One optimisation step, then pause")
     cols[3].button("Reset", icon=":material/restart_alt:", key=f"{key}__reset", disabled=job is None,
-                   on_click=reset_job, args=(key,), use_container_width=True)
+                   on_click=reset_job, args=(key,), width="stretch")
     if error := st.session_state.get(f"{key}__error"):
         st.error(error, icon=":material/error:")
     return current_job(key)

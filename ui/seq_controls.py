@@ -129,4 +129,4 @@ def preset_buttons() -> None:
     cols[0].markdown("**Try an experiment:**")
     for col, name in zip(cols[1:], PRESETS, strict=True):
         col.button(name, key=f"seq_preset_{name}", on_click=_apply, args=(name,), help=PRESET_HELP[name],
-                   use_container_width=True, icon=":material/science:")
+                   width="stretch", icon=":material/science:")
