@@ -78,6 +78,10 @@ class BuilderConfig:
             raise ConfigError(f"Regularization is none, L1 or L2 (got {self.regularization!r}).")
         if not 1 <= self.batch_size <= 64:
             raise ConfigError(f"The batch size must be between 1 and 64 (got {self.batch_size}).")
+        if not (math.isfinite(self.reg_rate) and 0 <= self.reg_rate <= 10):
+            raise ConfigError(f"The regularization rate must be between 0 and 10 (got {self.reg_rate}).")
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(f"The seed must be a whole number from 0 to 4,294,967,295 (got {self.seed}).")
         self.spec.validate()
 
     @property

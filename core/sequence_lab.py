@@ -95,6 +95,10 @@ class SequenceConfig:
             raise ConfigError(f"The clipping max-norm must be a positive number (got {self.clip_norm}).")
         if not 1 <= self.steps <= 1_000_000:
             raise ConfigError(f"The number of steps must be between 1 and 1,000,000 (got {self.steps}).")
+        if not 1 <= self.embed_dim <= 512:
+            raise ConfigError(f"The character embedding needs 1 to 512 dimensions (got {self.embed_dim}).")
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(f"The seed must be a whole number from 0 to 4,294,967,295 (got {self.seed}).")
         return self
 
 

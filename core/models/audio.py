@@ -213,6 +213,10 @@ class DigitSpec:
             raise ConfigError(f"Dropout must be in [0, 1) (got {self.dropout}).")
         if not 0 <= self.noisy_copies <= 3:
             raise ConfigError("Add 0–3 noisy copies of the training clips.")
+        if not (math.isfinite(self.lr) and 0 < self.lr <= 100):  # fail before the features are computed
+            raise ConfigError(f"The learning rate must be a number between 0 and 100 (got {self.lr}).")
+        if not 1 <= self.batch_size <= 100_000:
+            raise ConfigError(f"The batch size must be between 1 and 100000 (got {self.batch_size}).")
         self.params.validated()
         return self
 
