@@ -48,6 +48,10 @@ def _task_settings(task: str) -> dict:
     if source == "Paste your own":
         text = st.text_area("Your text (any language, e.g. Chinese)", height=150, key=_d("seq_text", ""),
                             max_chars=MAX_TEXT_CHARS, placeholder="Paste at least a few hundred characters…")
+        if not text.strip():
+            st.warning("Paste some text first (a few hundred characters or more); until then the Zen of Python "
+                       "is used.", icon=":material/content_paste:")
+            text = default_text()
     char_len = st.slider("Characters per training sequence", 16, 128, step=8, key=_d("seq_char_len", 64))
     prompt = st.text_input("Sampling prompt", key=_d("seq_prompt", ""), placeholder="default: the text's start",
                            help="Generated text continues from this prompt (characters the text never uses are "

@@ -71,6 +71,8 @@ def make_series(kind: str, n: int = 2000, *, seed: int = 0) -> np.ndarray:
     """One of ``SERIES_KINDS`` by name."""
     if kind not in SERIES_KINDS:
         raise ConfigError(f"Unknown series {kind!r}; choose one of {', '.join(SERIES_KINDS)}.")
+    if not 1 <= n <= 1_000_000:
+        raise ConfigError(f"A series has 1 to 1,000,000 points (got {n}).")
     return DATASETS.get(kind)(n, seed=seed)
 
 
