@@ -3,7 +3,9 @@
 import io
 import math
 import random
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -267,3 +269,30 @@ def test_model_download_loads_with_weights_only():
     loaded = torch.load(io.BytesIO(model_bytes(view.state_dict, config)), weights_only=True)
     rebuilt = MLP(BuilderConfig.from_query(loaded["config"])[0].spec)
     rebuilt.load_state_dict(loaded["state_dict"])
+
+
+# ---------------------------------------------------------------------------------------------- page logic
+def test_page_applies_rate_changes_live_and_rebuilds_on_structural_changes():
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/network_builder.py")
+    at.run()
+    assert not at.exception
+    next(b for b in at.button if b.label == "Play").click().run()
+    job = at.session_state["nb_job"]
+    try:
+        deadline = time.monotonic() + 30
+        while job.step < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert job.step >= 5
+        at.select_slider(key="nb_lr").set_value(0.1).run()
+        assert at.session_state["nb_job"] is job and job.trainer.optimizer.param_groups[0]["lr"] == 0.1
+        at.button(key="nb_n0_add").click().run()  # + on layer 1: a structural change
+        assert "nb_job" not in at.session_state and job.state == JobState.STOPPED
+        assert at.query_params["layers"] in ("5,2", ["5,2"]) and at.query_params["lr"] in ("0.1", ["0.1"])
+        assert not at.exception
+    finally:
+        job.stop()
