@@ -172,7 +172,8 @@ def binary_losses_autograd(z: float, y: int) -> dict[str, float]:
         p.retain_grad()
         loss = loss_of(p)
         loss.backward()
-        out.update({"p": float(p), name: float(loss), f"d{name}_dp": float(p.grad), f"d{name}_dz": float(zt.grad)})
+        out.update({"p": float(p.detach()), name: float(loss.detach()), f"d{name}_dp": float(p.grad),
+                    f"d{name}_dz": float(zt.grad)})
     return out
 
 
