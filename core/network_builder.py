@@ -277,6 +277,23 @@ def with_updates(config: BuilderConfig, **changes) -> BuilderConfig:
 
 
 # ---------------------------------------------------------------------------------------------- training
+class Watch:
+    """When the page last drew a run. A run nobody has looked at for ``pause_after_s`` pauses itself (like
+    TF Playground in a hidden tab), so an abandoned page does not keep a shared CPU busy."""
+
+    def __init__(self, pause_after_s: float = 60.0) -> None:
+        self.pause_after_s = pause_after_s
+        self.idle_paused = False
+        self.pause = lambda: None  # set by make_job to the job's pause()
+        self._t = time.monotonic()
+
+    def beat(self) -> None:
+        self._t = time.monotonic()
+
+    def age(self) -> float:
+        return time.monotonic() - self._t
+
+
 class PlanarTrainer(SupervisedTrainer):
     """The shared supervised trainer plus whole-set train numbers and a rate-limited network view."""
 
@@ -299,6 +316,7 @@ class PlanarTrainer(SupervisedTrainer):
                          classification=classification,
                          penalty=weight_penalty(config.regularization, config.reg_rate), seed=config.seed)
         self.steps = 0
+        self.watch: Watch | None = None
         self.view_interval_s = view_interval_s
         self._view: NetworkView | None = None
         self._view_t = -math.inf
@@ -306,6 +324,10 @@ class PlanarTrainer(SupervisedTrainer):
     def train_step(self) -> dict[str, float]:
         out = super().train_step()
         self.steps += 1
+        watch = self.watch
+        if watch is not None and self.steps % 50 == 0 and watch.age() > watch.pause_after_s:
+            watch.idle_paused = True
+            watch.pause()  # nobody is looking: stop spending a shared CPU until the visitor comes back
         return out
 
     def evaluate(self) -> dict[str, float]:
@@ -354,14 +376,25 @@ def initial_view(config: BuilderConfig) -> NetworkView:
     return build_seeded(lambda: make_trainer(config), config.seed).snapshot(force=True)
 
 
-def make_job(config: BuilderConfig, *, speed: str = "fastest", total_steps: int | None = None) -> TrainingJob:
-    """A job that trains until paused (``total_steps=None``), evaluating once per epoch."""
+def make_job(config: BuilderConfig, *, speed: str = "fastest", total_steps: int | None = None,
+             watch: Watch | None = None) -> TrainingJob:
+    """A job that trains until paused (``total_steps=None``), evaluating once per epoch; with ``watch`` it
+    pauses itself when the page stops calling ``watch.beat()``."""
     config.validate()
     if speed not in SPEEDS:
         raise ConfigError(f"Unknown speed {speed!r}; choose one of {', '.join(SPEEDS)}.")
-    return TrainingJob(lambda: make_trainer(config), name=f"network builder · {config.dataset}",
-                       total_steps=total_steps, eval_every=config.steps_per_epoch, snapshot_every=1,
-                       seed=config.seed, step_delay_s=SPEEDS[speed])
+
+    def factory() -> PlanarTrainer:
+        trainer = make_trainer(config)
+        trainer.watch = watch
+        return trainer
+
+    job = TrainingJob(factory, name=f"network builder · {config.dataset}", total_steps=total_steps,
+                      eval_every=config.steps_per_epoch, snapshot_every=1, seed=config.seed,
+                      step_delay_s=SPEEDS[speed])
+    if watch is not None:
+        watch.pause = job.pause
+    return job
 
 
 def steps_to_target(config: BuilderConfig, target: float = 0.95, *, max_seconds: float = 10.0,

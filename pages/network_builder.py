@@ -124,7 +124,7 @@ def render_history(snap: JobSnapshot | None) -> None:
 
 
 with net_col:
-    nb.poll(render_network, every=0.5)
+    nb.poll(render_network, every=0.5, notice=True)
 with out_col:
     live_panel(nb.JOB, render_output, every=0.5)
 nb.poll(render_history, every=1.5)

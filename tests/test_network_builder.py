@@ -296,3 +296,24 @@ def test_page_applies_rate_changes_live_and_rebuilds_on_structural_changes():
         assert not at.exception
     finally:
         job.stop()
+
+
+def test_a_run_nobody_watches_pauses_itself():
+    from core.network_builder import Watch
+
+    watch = Watch(pause_after_s=0.3)
+    job = make_job(BuilderConfig(), watch=watch).start()
+    try:
+        deadline = time.monotonic() + 20
+        while job.state != JobState.PAUSED and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert job.state == JobState.PAUSED and watch.idle_paused and job.step > 0
+        stopped_at = job.step
+        time.sleep(0.3)
+        assert job.step <= stopped_at + 1
+        watch.beat()
+        job.resume()
+        time.sleep(0.1)
+        assert job.state == JobState.RUNNING
+    finally:
+        job.stop()

@@ -14,7 +14,7 @@ import streamlit as st
 import torch
 
 from core.data.planar import FEATURES, feature_label, planar_names
-from core.jobs import JobSnapshot, TrainingJob
+from core.jobs import JobSnapshot, JobState, TrainingJob
 from core.models.mlp import ACTIVATIONS, MAX_LAYERS, MAX_NEURONS
 from core.network_builder import (
     LEARNING_RATES,
@@ -25,6 +25,7 @@ from core.network_builder import (
     REGULARIZATIONS,
     SPEEDS,
     BuilderConfig,
+    Watch,
     initial_view,
     make_data,
 )
@@ -102,8 +103,10 @@ def follow_settings(config: BuilderConfig) -> None:
 def new_job() -> TrainingJob:
     """``make_job`` for ``job_controls``: a job from the widgets' current values."""
     config = state_config()
-    job = core_make_job(config, speed=st.session_state.get("nb_speed", "fastest"))
+    watch = Watch()
+    job = core_make_job(config, speed=st.session_state.get("nb_speed", "fastest"), watch=watch)
     st.session_state["nb_job_config"] = config
+    st.session_state["nb_watch"] = watch
     st.session_state["nb_fresh"] = None
     return job
 
@@ -235,13 +238,27 @@ def view_controls() -> None:
              help="Slow training down to watch it step by step; applies immediately.")
 
 
-def poll(render, *, every: float) -> None:
+def keep_watching(job, *, notice: bool) -> None:
+    """Tell the run that its page is open (it pauses itself a minute after the page is left)."""
+    watch = st.session_state.get("nb_watch")
+    if watch is None or job is None:
+        return
+    watch.beat()
+    if watch.idle_paused and job.state == JobState.RUNNING:
+        watch.idle_paused = False
+    elif notice and watch.idle_paused and job.state == JobState.PAUSED:
+        st.info("Paused by itself because this page was not open for a minute. Press **Resume** to go on.",
+                icon=":material/bedtime:")
+
+
+def poll(render, *, every: float, notice: bool = False) -> None:
     """``render(snapshot or None)`` in a fragment that refreshes itself while the job is active."""
     job = current_job(JOB)
 
     @st.fragment(run_every=every if job is not None and job.state.active else None)
     def _panel() -> None:
         job = current_job(JOB)
+        keep_watching(job, notice=notice)
         render(job.snapshot() if job is not None else None)
 
     _panel()
