@@ -317,3 +317,20 @@ def test_a_run_nobody_watches_pauses_itself():
         assert job.state == JobState.RUNNING
     finally:
         job.stop()
+
+
+def test_metrics_csv_joins_steps_and_epoch_evaluations_and_thin_keeps_the_last_step():
+    from ui.network_builder import metrics_csv, thin
+
+    job = make_job(BuilderConfig(dataset="gauss"), total_steps=1200).start()
+    assert job.join(60)
+    snap = job.snapshot()
+    lines = metrics_csv(snap).decode().splitlines()
+    header = lines[0].split(",")
+    assert header[:2] == ["step", "loss"] and "val_loss" in header and "train_accuracy" in header
+    assert len(lines) == 1 + len(snap.history["step"])
+    epoch_row = lines[BuilderConfig().steps_per_epoch].split(",")  # the first evaluation, after one epoch
+    assert epoch_row[header.index("val_loss")] != ""
+    small = thin(snap, max_points=100)
+    assert len(small.history["step"]) <= 100 and small.history["step"][-1] == snap.history["step"][-1]
+    assert np.nanmean(small.history["loss"]) == pytest.approx(np.nanmean(snap.history["loss"]), rel=0.05)
