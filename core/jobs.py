@@ -186,7 +186,7 @@ class TrainingJob:
         self.threads = threads
         self.step_delay_s = step_delay_s
         if idle_timeout_s is None:
-            idle_timeout_s = float(os.environ.get(IDLE_TIMEOUT_ENV, "600"))
+            idle_timeout_s = float(os.environ.get(IDLE_TIMEOUT_ENV, "120"))
         self.idle_timeout_s = idle_timeout_s
         self._factory = trainer if callable(trainer) and not hasattr(trainer, "train_step") else None
         self.trainer: Any = None if self._factory else trainer

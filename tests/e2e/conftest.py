@@ -10,7 +10,8 @@ from bench.appserver import CHROMIUM_ARGS, chromium_path, free_port, start_app, 
 @pytest.fixture(scope="session")
 def app_url():
     port = free_port()
-    proc = start_app(port)
+    # Jobs of closed test pages stop soon after nobody watches them, so they do not slow later tests down.
+    proc = start_app(port, env={"PLAYGROUND_IDLE_TIMEOUT_S": "20"})
     yield f"http://127.0.0.1:{port}"
     stop_app(proc)
 

@@ -47,9 +47,4 @@ def test_race_trains_both_models_live(page, app_url):
     page.get_by_text("hears", exact=False).first.wait_for(timeout=90_000)
     page.get_by_text("why “", exact=False).first.wait_for(timeout=30_000)
     assert_no_exception(page)
-    page.get_by_role("tab", name="2 · Train CNN vs LSTM").click()
-    for _ in range(2):  # stop both runs so they do not compete with later tests
-        reset = page.get_by_role("button", name="Reset").first
-        if reset.is_enabled():
-            reset.click()
-            wait_until_idle(page)
+    # Runs left behind stop by themselves once nobody watches them (the e2e server's idle timeout is short).

@@ -1,6 +1,7 @@
 """Sequence lab in a real Chromium: train an LSTM on the adding problem, open its gates and gradients."""
 
 import re
+import time
 
 import pytest
 
@@ -37,8 +38,11 @@ def test_sequence_lab_trains_and_shows_gate_heatmaps(page, app_url, tmp_path):
     _view(page, "Gates")
     heatmaps = main.locator(".st-key-seq_gate_heatmaps .js-plotly-plot", has_text="forget gate f").last
     heatmaps.wait_for(timeout=60_000)
-    for title in ("input gate i", "candidate g", "output gate o", "cell state c", "hidden state h"):
-        assert title in heatmaps.inner_text()
+    titles = ("input gate i", "candidate g", "output gate o", "cell state c", "hidden state h")
+    deadline = time.monotonic() + 30  # the live panel may be mid-redraw when first found
+    while not all(title in heatmaps.inner_text() for title in titles):
+        assert time.monotonic() < deadline, heatmaps.inner_text()
+        page.wait_for_timeout(250)
     assert heatmaps.locator(".heatmaplayer").count() >= 1 or heatmaps.locator("image").count() >= 1
     main.get_by_text(re.compile(r"Marked numbers at steps \d+ and \d+")).wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "sequence_gates.png"), full_page=True)
