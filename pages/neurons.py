@@ -71,7 +71,7 @@ with acts:
         rows.append({"activation": name, "range of f′": f"{slope.min():.3g} … {slope.max():.3g}",
                      "max |formula − autograd|": gap, "agrees": "✓" if gap < 1e-9 else "✗", "note": act.note})
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True,
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                      column_config={"max |formula − autograd|": st.column_config.NumberColumn(format="%.1e")})
     for name in chosen:
         c1, c2 = st.columns(2)
@@ -118,7 +118,7 @@ with by_hand:
                 "applies the chain rule from the loss back to every weight. Every number below is computed by hand "
                 "(plain Python floats) and by `torch.autograd` — the last column says whether they agree.")
     params = st.session_state.setdefault("nr_params", backprop.TinyNet().as_dict())
-    edited = st.data_editor(pd.DataFrame([params]), hide_index=True, use_container_width=True, key="nr_editor",
+    edited = st.data_editor(pd.DataFrame([params]), hide_index=True, width="stretch", key="nr_editor",
                             column_config={p: st.column_config.NumberColumn(p, min_value=-5.0, max_value=5.0,
                                                                             step=0.01, required=True)
                                            for p in backprop.TinyNet.PARAMS})
@@ -151,7 +151,7 @@ with by_hand:
         f"(largest difference {worst:.1e}).", icon=":material/check_circle:" if agree else ":material/error:")
     table = pd.DataFrame(rows)
     table["agree"] = table["agree"].map({True: "✓", False: "✗"})
-    st.dataframe(table, hide_index=True, use_container_width=True, key="nr_table", height=35 * (len(table) + 1) + 3,
+    st.dataframe(table, hide_index=True, width="stretch", key="nr_table", height=35 * (len(table) + 1) + 3,
                  column_config={"by hand": st.column_config.NumberColumn(format="%.9f"),
                                 "torch.autograd": st.column_config.NumberColumn(format="%.9f"),
                                 "|difference|": st.column_config.NumberColumn(format="%.1e")})
@@ -184,5 +184,5 @@ with losses:
               "dmse_dz": "∂MSE/∂z", "dce_dz": "∂CE/∂z"}
     table = pd.DataFrame([{"quantity": labels[k], "by formula": mine[k], "torch.autograd": auto[k],
                            "|difference|": abs(mine[k] - auto[k])} for k in mine])
-    st.dataframe(table, hide_index=True, use_container_width=True,
+    st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"|difference|": st.column_config.NumberColumn(format="%.1e")})

@@ -165,7 +165,7 @@ def data_controls() -> None:
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     c1.number_input("Seed", 0, 999_999, step=1, key="nb_seed", help="Same seed = same data and same initial weights.")
     c2.button("", icon=":material/casino:", on_click=_regenerate, key="nb_regen",
-              help="Regenerate: new random data and initial weights", use_container_width=True)
+              help="Regenerate: new random data and initial weights", width="stretch")
     view_controls()
 
 
@@ -309,10 +309,10 @@ def downloads(snap: JobSnapshot | None, state_dict: dict | None, config: Builder
         return
     cols[0].download_button("Model (.pt)", model_bytes(state_dict, config), file_name="network_builder.pt",
                             mime="application/octet-stream", on_click="ignore", icon=":material/download:",
-                            key="nb_dl_model", use_container_width=True)
+                            key="nb_dl_model", width="stretch")
     cols[1].download_button("Metrics (.csv)", metrics_csv(snap), file_name="network_builder_metrics.csv",
                             mime="text/csv", on_click="ignore", icon=":material/download:", key="nb_dl_csv",
-                            use_container_width=True)
+                            width="stretch")
     cols[2].caption("Load the model with `torch.load(f, weights_only=True)`; `config` holds the settings, "
                     "`core.models.mlp.MLP(BuilderConfig.from_query(config)[0].spec)` rebuilds it.")
 
