@@ -107,9 +107,12 @@ def render_history(snap: JobSnapshot | None) -> None:
     curves_col, compare_col = st.columns(2, gap="medium")
     with curves_col:
         st.markdown("**Loss curves** — train: mean over recent batches · test: whole test set each epoch")
-        fig = training_curves(nb.thin(snap) if snap is not None else None, height=260)
-        fig.for_each_trace(lambda t: t.update(name="test") if t.name == "validation" else None)
-        st.plotly_chart(fig, key="nb_curves")
+        if snap is None:
+            st.caption("The loss curves appear here as soon as training starts.")
+        else:
+            fig = training_curves(nb.thin(snap), height=260)
+            fig.for_each_trace(lambda t: t.update(name="test") if t.name == "validation" else None)
+            st.plotly_chart(fig, key="nb_curves")
     with compare_col:
         runs = nb.remember_run(snap, run_config(snap)) if snap is not None else nb.remember_run_list()
         st.markdown(f"**Compare** — test loss of your last {nb.MAX_RUNS} runs (newest thickest)")

@@ -69,9 +69,9 @@ def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
             customdata=np.asarray(y, dtype=np.float32)))
     extent = float(view.axis[-1])
     fig.update_xaxes(range=[-extent, extent], title_text="x₁", constrain="domain", zeroline=False)
-    fig.update_yaxes(range=[-extent, extent], title_text="x₂", title_standoff=4, scaleanchor="x", constrain="domain",
+    fig.update_yaxes(range=[-extent, extent], title_text="x₂", title_standoff=10, scaleanchor="x", constrain="domain",
                      zeroline=False)
-    margin = {"l": 58, "r": 90 if colorbar_on else 8, "t": 8, "b": 40, "autoexpand": False}
+    margin = {"l": 64, "r": 90 if colorbar_on else 8, "t": 8, "b": 40, "autoexpand": False}
     fig.update_layout(height=height, margin=margin, uirevision="surface", plot_bgcolor="white")
     return fig
 
