@@ -1,4 +1,5 @@
 """Deep Learning Playground: build a network in the browser, watch it train live, open it up."""
+# ruff: noqa: E402  (process settings must come before torch is imported)
 
 import os
 
@@ -7,8 +8,15 @@ import os
 # tenfold or more. PLAYGROUND_TORCH_THREADS overrides it for a single-user machine.
 os.environ.setdefault("OMP_NUM_THREADS", os.environ.get("PLAYGROUND_TORCH_THREADS", "1"))
 
-import streamlit as st  # noqa: E402
-import torch  # noqa: E402
+import sys
+
+# Training threads release and retake the GIL around every torch op; while page scripts build figures, each
+# retake waits out the switch interval (5 ms by default). At 0.5 ms, five visitors training at once on two
+# cores finished their runs in 61 s instead of 161 s (bench/concurrent_sessions.py).
+sys.setswitchinterval(0.0005)
+
+import streamlit as st
+import torch
 
 from core.device import best_device, device_label
 from ui.catalog import sections

@@ -109,15 +109,20 @@ def status_line(snap: JobSnapshot) -> None:
         st.warning(snap.error, icon=":material/info:")
 
 
+SERVER_REDRAWS_PER_S = 4.0  # live panels of all visitors together redraw about this often at most
+
+
 def live_panel(key: str, render: Callable[[JobSnapshot | None], None], *, every: float = 0.5) -> None:
     """Call ``render(snapshot)`` now and, while the job is active, again every ``every`` seconds.
 
-    Polling switches itself off when the job ends (one full rerun refreshes the buttons).
+    With many jobs running the interval stretches, so that drawing figures for everyone does not starve the
+    training threads. Polling switches itself off when the job ends (one full rerun refreshes the buttons).
     """
     job = current_job(key)
     polling = job is not None and job.state.active
+    interval = max(every, manager().running() / SERVER_REDRAWS_PER_S)
 
-    @st.fragment(run_every=every if polling else None)
+    @st.fragment(run_every=interval if polling else None)
     def _panel() -> None:
         job = current_job(key)
         snap = job.snapshot() if job is not None else None

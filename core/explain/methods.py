@@ -532,16 +532,7 @@ def attribute(name: str, model: nn.Module, x: torch.Tensor, target: int, *, spec
     """
     if name not in METHODS:
         raise ConfigError(f"Unknown attribution method {name!r}; choose one of {', '.join(METHODS.names())}.")
-    opts = ExplainOptions.make(**options)
-    x = torch.as_tensor(x, dtype=torch.float32)
-    spec = spec or default_spec(x, _n_outputs(model, x))
-    xb, unbatched = _batched(x, spec)
-    prepared = prepare_model(model, opts.output)
-    device = next(prepared.parameters()).device
-    out = run_method(name, prepared, xb.to(device), int(target), spec, opts)
-    if unbatched:
-        out.map = out.map[0]
-    return out
+    return attribute_many([name], model, x, target, spec=spec, **options)[name]
 
 
 def attribute_many(names: list[str], model: nn.Module, x: torch.Tensor, target: int, *,

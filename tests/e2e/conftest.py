@@ -43,6 +43,13 @@ def wait_until_idle(page, timeout_ms: int = 30_000) -> None:
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout_ms)
 
 
+def open_page(page, app_url: str, path: str, heading: str, timeout_ms: int = 90_000) -> None:
+    """Open ``/<path>`` directly (deep links go through app.py's navigation) and wait until it has drawn."""
+    page.goto(f"{app_url}/{path}")
+    page.get_by_role("heading", name=heading).wait_for(timeout=timeout_ms)
+    wait_until_idle(page, timeout_ms)
+
+
 def assert_no_exception(page) -> None:
     boxes = page.locator('[data-testid="stException"]')
     assert boxes.count() == 0, boxes.first.inner_text()

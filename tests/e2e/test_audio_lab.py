@@ -3,17 +3,13 @@ original and each augmentation; changing the view redraws; racing the two models
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, wait_until_idle
+from tests.e2e.conftest import assert_no_exception, open_page, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
 
 def open_lab(page, app_url):
-    page.goto(app_url)  # let app.py's navigation run once before deep-linking
-    wait_until_idle(page)
-    page.goto(f"{app_url}/audio_lab")
-    wait_until_idle(page, 60_000)
-    page.get_by_role("heading", name="Audio lab").wait_for(timeout=60_000)
+    open_page(page, app_url, "audio_lab", "Audio lab")
 
 
 def test_bundled_clip_shows_spectrograms_and_players(page, app_url, tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, wait_until_idle
+from tests.e2e.conftest import assert_no_exception, open_page, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -18,12 +18,7 @@ FILTER_STEP = r"""(minimum) => {
 
 
 def open_lab(page, app_url):
-    # Let app.py run once first: on a cold server Streamlit serves a deep link before st.navigation exists.
-    page.goto(app_url)
-    page.locator('[data-testid="stSidebar"]').get_by_text("Device").wait_for(timeout=60_000)
-    page.goto(f"{app_url}/cnn_lab")
-    wait_until_idle(page, 60_000)
-    page.get_by_role("heading", name="CNN lab").wait_for(timeout=30_000)
+    open_page(page, app_url, "cnn_lab", "CNN lab")
 
 
 def test_training_changes_the_filter_grid_and_drawing_gets_a_prediction(page, app_url):

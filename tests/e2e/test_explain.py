@@ -3,7 +3,7 @@ drawing gets explained."""
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, wait_until_idle
+from tests.e2e.conftest import assert_no_exception, open_page, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -14,17 +14,12 @@ TRACES = """(key) => {
 }"""
 
 
-def open_page(page, app_url):
-    # Let app.py run once first: on a cold server Streamlit serves a deep link before st.navigation exists.
-    page.goto(app_url)
-    page.locator('[data-testid="stSidebar"]').get_by_text("Device").wait_for(timeout=60_000)
-    page.goto(f"{app_url}/explain")
-    wait_until_idle(page, 90_000)
-    page.get_by_role("heading", name="Explain: what did the model look at?").wait_for(timeout=30_000)
+def open_explain(page, app_url):
+    open_page(page, app_url, "explain", "Explain: what did the model look at?")
 
 
 def test_heatmaps_render_and_trust_checks_run(page, app_url):
-    open_page(page, app_url)
+    open_explain(page, app_url)
     page.wait_for_function(TRACES, arg="ex_maps", timeout=60_000)
     types = page.evaluate(TRACES, "ex_maps")
     assert types.count("heatmap") == 9  # the nine fast methods selected by default
@@ -42,7 +37,7 @@ def test_heatmaps_render_and_trust_checks_run(page, app_url):
 
 
 def test_a_drawing_is_explained(page, app_url):
-    open_page(page, app_url)
+    open_explain(page, app_url)
     page.get_by_text("Draw", exact=True).click()
     wait_until_idle(page, 60_000)
     canvas = page.locator("canvas").last

@@ -4,18 +4,14 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, wait_until_idle
+from tests.e2e.conftest import assert_no_exception, open_page, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
 
 def open_builder(context, app_url: str, seed: int):
     page = context.new_page()
-    page.goto(app_url)
-    wait_until_idle(page, 60_000)
-    page.goto(f"{app_url}/network_builder?data=xor&layers=4&speed=fastest&seed={seed}")
-    page.get_by_role("heading", name="Network builder").wait_for(timeout=60_000)
-    wait_until_idle(page, 60_000)
+    open_page(page, app_url, f"network_builder?data=xor&layers=4&speed=fastest&seed={seed}", "Network builder")
     return page
 
 

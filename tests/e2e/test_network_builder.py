@@ -6,18 +6,13 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, wait_until_idle
+from tests.e2e.conftest import assert_no_exception, open_page
 
 pytestmark = pytest.mark.e2e
 
 
 def open_builder(page, app_url: str, query: str = "") -> None:
-    # Home first: until app.py has run once, a cold server may serve pages/ without the app's navigation.
-    page.goto(app_url)
-    wait_until_idle(page, 60_000)
-    page.goto(f"{app_url}/network_builder{query}")
-    page.get_by_role("heading", name="Network builder").wait_for(timeout=60_000)
-    wait_until_idle(page, 60_000)
+    open_page(page, app_url, f"network_builder{query}", "Network builder")
 
 
 def metric(page, label: str) -> str:

@@ -5,19 +5,13 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, wait_until_idle
+from tests.e2e.conftest import assert_no_exception, open_page, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
 
 def _open_lab(page, app_url):
-    page.goto(app_url)
-    wait_until_idle(page)
-    # the app's own navigation (not Streamlit's pages/ fallback) is up once its sidebar shows the device
-    page.locator('[data-testid="stSidebar"]').get_by_text("Device").first.wait_for(timeout=60_000)
-    page.locator('[data-testid="stSidebarNav"] a', has_text="Sequence lab").click()
-    page.get_by_role("heading", name="Sequence lab: RNN, LSTM and GRU").wait_for(timeout=30_000)
-    wait_until_idle(page)
+    open_page(page, app_url, "sequence_lab", "Sequence lab: RNN, LSTM and GRU")
 
 
 def _view(page, name):
