@@ -125,7 +125,7 @@ class ComputeSlots:
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())
         self._holders = 0
         self._waiting: deque[object] = deque()
 
@@ -191,7 +191,7 @@ class TrainingJob:
         self._factory = trainer if callable(trainer) and not hasattr(trainer, "train_step") else None
         self.trainer: Any = None if self._factory else trainer
 
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())
         self._state = JobState.QUEUED
         self._pause = start_paused
         self._stop = False
