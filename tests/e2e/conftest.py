@@ -50,6 +50,21 @@ def open_page(page, app_url: str, path: str, heading: str, timeout_ms: int = 90_
     wait_until_idle(page, timeout_ms)
 
 
+def draw(page, *points: tuple[float, float]) -> None:
+    """Draw one stroke through ``points`` (pixels from the top-left corner) on the last canvas on the page."""
+    canvas = page.locator("canvas").last
+    canvas.wait_for(timeout=30_000)
+    canvas.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = canvas.bounding_box()
+    (x, y), rest = points[0], points[1:]
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.mouse.down()
+    for x, y in rest:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=10)
+    page.mouse.up()
+
+
 def assert_no_exception(page) -> None:
     boxes = page.locator('[data-testid="stException"]')
     assert boxes.count() == 0, boxes.first.inner_text()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, open_page, wait_until_idle
+from tests.e2e.conftest import assert_no_exception, draw, open_page, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -38,17 +38,7 @@ def test_training_changes_the_filter_grid_and_drawing_gets_a_prediction(page, ap
 
     page.get_by_role("tab", name="Draw to test").click()
     wait_until_idle(page, 60_000)
-    canvas = page.locator("canvas").last
-    canvas.wait_for(timeout=30_000)
-    canvas.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    box = canvas.bounding_box()
-    x0, y0 = box["x"], box["y"]
-    page.mouse.move(x0 + 80, y0 + 60)
-    page.mouse.down()
-    page.mouse.move(x0 + 200, y0 + 60, steps=8)
-    page.mouse.move(x0 + 120, y0 + 230, steps=12)
-    page.mouse.up()
+    draw(page, (80, 60), (200, 60), (120, 230))
     page.get_by_text("The network says").wait_for(timeout=30_000)
     page.locator('[data-testid="stImage"]').first.wait_for(timeout=10_000)  # the preprocessed input
     assert_no_exception(page)

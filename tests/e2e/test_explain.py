@@ -3,7 +3,7 @@ drawing gets explained."""
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, open_page, wait_until_idle
+from tests.e2e.conftest import assert_no_exception, draw, open_page, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -40,16 +40,7 @@ def test_a_drawing_is_explained(page, app_url):
     open_explain(page, app_url)
     page.get_by_text("Draw", exact=True).click()
     wait_until_idle(page, 60_000)
-    canvas = page.locator("canvas").last
-    canvas.wait_for(timeout=30_000)
-    canvas.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    box = canvas.bounding_box()
-    x0, y0 = box["x"], box["y"]
-    page.mouse.move(x0 + 110, y0 + 50)  # the top ~40 px belong to the canvas toolbar
-    page.mouse.down()
-    page.mouse.move(x0 + 112, y0 + 200, steps=12)  # a "1"
-    page.mouse.up()
+    draw(page, (110, 50), (112, 200))  # a "1"; the top ~40 px belong to the canvas toolbar
     page.get_by_role("heading", name="for your drawing?").wait_for(timeout=60_000)
     wait_until_idle(page, 60_000)
     assert page.evaluate(TRACES, "ex_maps").count("heatmap") == 9
