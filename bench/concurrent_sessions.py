@@ -1,6 +1,7 @@
 """Many visitors at once: start the app on a local port and drive N real browser sessions (headless
 Chromium contexts) that each open the network builder with their own seed, press Play, train until their
-step counter passes a target, pause, and read their own numbers back.
+step counter passes a target, pause, and read their own numbers back. The browsers run on the same machine
+as the server, so the server's share of the CPU ("server cores") is printed too.
 
 For each N it reports server RSS, RSS per extra session, steps/s per job, how many jobs waited in the
 queue and for how long, and whether every session finished with its own result (its sidebar lists exactly
@@ -12,6 +13,7 @@ one job: its own). Last line: ``sessions=<max N held> rss_per_session_mb=<x>``.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -21,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.appserver import CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app  # noqa: E402
 
 TARGET_STEPS = 300
-TIMEOUT_S = 240
+TIMEOUT_S = 300
 
 
 def rss_mb(pid: int) -> float:
@@ -29,6 +31,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the server process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def metric(page, label: str) -> str:
@@ -52,7 +60,7 @@ def run_round(browser, base: str, pid: int, n: int) -> dict:
         page.get_by_role("heading", name="Network builder").wait_for(timeout=120_000)
         page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
     rss_open = rss_mb(pid)
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), cpu_s(pid)
     for page in pages:
         page.get_by_role("button", name="Play").click()
     started: dict[int, float] = {}
@@ -77,6 +85,7 @@ def run_round(browser, base: str, pid: int, n: int) -> dict:
                 done[i] = time.monotonic() - t0
         peak_rss = max(peak_rss, rss_mb(pid))
         time.sleep(0.2)
+    server_cores = (cpu_s(pid) - cpu0) / (time.monotonic() - t0)
     own_results = 0
     for page in pages:
         if page.locator('[data-testid="stException"]').count():
@@ -91,6 +100,7 @@ def run_round(browser, base: str, pid: int, n: int) -> dict:
         "n": n, "rss_open": rss_open, "rss_peak": peak_rss, "finished": len(done), "own_results": own_results,
         "steps_per_s": sum(rates.values()) / max(1, len(rates)), "queued": len(queued_seen),
         "max_wait_s": max(waits, default=0.0), "slowest_s": max(done.values(), default=float("nan")),
+        "server_cores": server_cores,
     }
 
 
@@ -106,13 +116,14 @@ def main(ns: list[int]) -> None:
             run_round(browser, base, proc.pid, 1)  # warm-up: imports, first optimizer, caches
             baseline = rss_mb(proc.pid)
             print(f"server RSS after warm-up: {baseline:.0f} MB")
-            print(" N  finished  own  RSS-peak MB  MB/extra  steps/s/job  queued  max-wait s  slowest s")
+            print(" N  finished  own  RSS-peak MB  MB/extra  steps/s/job  queued  max-wait s  slowest s  server cores")
             held, per_session = 0, float("nan")
             for n in ns:
                 r = run_round(browser, base, proc.pid, n)
                 extra = (r["rss_peak"] - baseline) / n
                 print(f"{n:2d}  {r['finished']:8d}  {r['own_results']:3d}  {r['rss_peak']:11.0f}  {extra:8.1f}"
-                      f"  {r['steps_per_s']:11.0f}  {r['queued']:6d}  {r['max_wait_s']:10.1f}  {r['slowest_s']:9.1f}")
+                      f"  {r['steps_per_s']:11.0f}  {r['queued']:6d}  {r['max_wait_s']:10.1f}  {r['slowest_s']:9.1f}"
+                      f"  {r['server_cores']:12.2f}")
                 if r["finished"] == n and r["own_results"] == n and proc.poll() is None:
                     held, per_session = n, extra
             browser.close()
