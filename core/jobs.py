@@ -210,6 +210,7 @@ class TrainingJob:
         self._latest: dict[str, float] = {}
         self._extra: Any = None
         self._extra_step = -1
+        self._extra_wanted = True  # a page has read the last view: the next one is worth computing
         self._rate = 0.0
         self._t_start: float | None = None
         self._t_end: float | None = None
@@ -294,6 +295,7 @@ class TrainingJob:
     def snapshot(self) -> JobSnapshot:
         """A cheap consistent copy of the progress; also marks the job as watched."""
         self.touch()
+        self._extra_wanted = True
         with self._cond:
             if self._t_start is None:
                 wall = 0.0
@@ -439,7 +441,7 @@ class TrainingJob:
             if finished or getattr(trainer, "done", False):
                 if evaluate is not None and self.step % eval_every:
                     self._record_eval(evaluate())
-                if take_snapshot is not None and self.step % snap_every:
+                if take_snapshot is not None and self._extra_step != self.step:
                     self._store_snapshot(take_snapshot())
                 return
             # Fast path: plain attribute reads; the lock is only taken when something was asked.
@@ -469,7 +471,9 @@ class TrainingJob:
                 self._history.add(step, row)
             if evaluate is not None and step % eval_every == 0:
                 self._record_eval(evaluate())
-            if take_snapshot is not None and step % snap_every == 0:
+            # Page views are computed only after someone has read the previous one: with many visitors the pages
+            # poll less often, and views nobody will see would otherwise starve the training steps.
+            if take_snapshot is not None and step % snap_every == 0 and self._extra_wanted:
                 self._store_snapshot(take_snapshot())
 
     def _record_eval(self, values: dict[str, float]) -> None:
@@ -480,6 +484,7 @@ class TrainingJob:
     def _store_snapshot(self, extra: Any) -> None:
         with self._cond:
             self._extra, self._extra_step = extra, self.step
+            self._extra_wanted = False
 
     def _check_finite(self, out: dict[str, float], step: int) -> None:
         for key in ("loss", "grad_norm"):

@@ -163,3 +163,21 @@ def test_admitted_jobs_share_compute_slots_round_robin():
     assert after[0] == before[0] and after[1] > before[1] and after[2] > before[2]
     manager.end_session("class")
     assert all(j.join(5) for j in jobs)
+
+
+def test_page_views_are_computed_only_after_someone_read_the_last_one():
+    calls = []
+
+    def make():
+        trainer = xor_trainer()
+        trainer._snapshot = lambda t: calls.append(1) or len(calls)
+        return trainer
+
+    job = TrainingJob(make, total_steps=None, snapshot_every=1).start()
+    wait_for(lambda: job.step > 200)
+    assert len(calls) == 1  # the starting view only: nobody has looked yet
+    job.snapshot()
+    wait_for(lambda: len(calls) == 2)
+    time.sleep(0.2)
+    assert len(calls) == 2 and job.snapshot().extra == 2
+    job.stop()
