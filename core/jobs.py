@@ -586,8 +586,9 @@ class JobManager:
             self.discard(session_id, job)
 
     def running(self) -> int:
+        """Admitted jobs whose thread is still training (a job ending right now no longer counts)."""
         with self._lock:
-            return sum(1 for per in self._jobs.values() for j in per.values() if j.alive)
+            return sum(1 for per in self._jobs.values() for j in per.values() if j.alive and j.state.active)
 
     def queued(self) -> int:
         with self._lock:
@@ -610,7 +611,7 @@ class JobManager:
 
     def _fill(self) -> None:
         self._queue = deque(job for job in self._queue if job.state.active)
-        running = sum(1 for per in self._jobs.values() for j in per.values() if j.alive and j.state.active)
+        running = self.running()
         while self._queue and running < self.capacity:
             job = self._queue.popleft()
             if job.state.active:
