@@ -1,8 +1,29 @@
-"""Typed errors whose message is written for the person using the playground."""
+"""Typed errors whose message is written for the person using the playground.
+
+Raise them with a catalogue key and its parameters, ``ConfigError("planar.errors.batch", low=1, high=64,
+value=0)``: ``str(error)`` is the English text, and a page shows ``error.message(lang)`` in the visitor's
+language.
+"""
+
+from __future__ import annotations
+
+from core import i18n
 
 
 class PlaygroundError(Exception):
     """Base class: ``str(error)`` is a message a person can act on."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+    def message(self, lang: str = i18n.DEFAULT) -> str:
+        """The message in ``lang`` (parameters that are terms or errors are translated too)."""
+        return i18n.text(self.key, lang, **self.params)
+
+    def __str__(self) -> str:
+        return self.message()
 
 
 class ConfigError(PlaygroundError):
@@ -14,4 +35,4 @@ class DataError(PlaygroundError):
 
 
 class TrainingDiverged(PlaygroundError):
-    """The loss or the gradients stopped being finite numbers."""
+    """The loss or the gradients stopped being finite numbers, or the loss kept growing."""
