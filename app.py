@@ -20,20 +20,25 @@ import torch
 
 from core.device import best_device, device_label
 from ui.catalog import sections
+from ui.i18n import lang, language_switch, t
 from ui.jobs import sidebar_jobs
+from ui.shelf import sidebar_shelf
 
 st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/neurology:", layout="wide")
 
+language = lang()
 navigation = st.navigation(
-    {section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.path == "pages/home.py") for p in pages]
-     for section, pages in sections().items()}
+    {pages[0].section_title(language): [st.Page(p.path, title=p.title(language), icon=p.icon, url_path=p.name,
+                                                default=p.name == "home") for p in pages]
+     for pages in sections().values()}
 )
 
 with st.sidebar:
-    device = best_device()
-    st.markdown(f"**Device** · {device_label(device)}")
-    st.caption(f"torch {torch.__version__}")
-    st.markdown("**Your training jobs**")
+    language_switch()
+    st.markdown(t("common.ui.device", device=device_label(best_device())))
+    st.caption(t("common.ui.torch", version=torch.__version__))
+    st.markdown(t("common.ui.jobs"))
     sidebar_jobs()
+    sidebar_shelf()
 
 navigation.run()

@@ -45,6 +45,24 @@ def start_app(port: int, env: dict[str, str] | None = None, timeout_s: float = 6
     return proc
 
 
+def warm_up(base: str, timeout_s: float = 60) -> None:
+    """Open Home once in a headless Chromium, as a first visitor would.
+
+    Until ``app.py`` has run once, Streamlit decides from the mere existence of the ``pages/`` folder that the app
+    uses its older pages-folder mode, and answers a deep link as the server's very first request with a
+    "Page not found" notice (the page itself still opens through ``app.py``). Tests that open pages directly warm
+    the server up first, like a deployment's first visit.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(base)
+        page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=timeout_s * 1000)
+        browser.close()
+
+
 def stop_app(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:

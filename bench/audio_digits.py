@@ -39,7 +39,7 @@ def first_time_over(snap, level: float) -> float | None:
 
 
 def report(label: str, snap, cpu_s: float | None) -> bool:
-    extra = snap.extra
+    extra = snap.view
     t90 = first_time_over(snap, TARGET_ACC)
     cpu = f" cpu={cpu_s:.1f}s" if cpu_s is not None else ""
     print(f"{label:<24} test_acc={extra.test_accuracy:.3f} val_acc={snap.latest.get('val_accuracy', 0):.3f} "

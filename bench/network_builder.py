@@ -1,6 +1,6 @@
 """Network-builder target: the spiral preset reaches ≥ 95 % test accuracy in ≤ 10 s of CPU training.
 
-The preset (``core.network_builder.SPIRAL_PRESET``): spiral, 500 points, 50 % train, noise 0, raw inputs x₁, x₂
+The preset (``core.labs.planar.SPIRAL_PRESET``): spiral, 500 points, 50 % train, noise 0, raw inputs x₁, x₂
 only, 3 hidden layers × 8 GELU neurons, Adam lr 0.03, batch 32, no regularization.
 
 For each seed the preset trains through ``TrainingJob`` exactly as the page runs it (network view every step
@@ -25,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.jobs import JobState  # noqa: E402
-from core.network_builder import PRESETS, SPIRAL_PRESET, make_job  # noqa: E402
+from core.labs.planar import PRESETS, SPIRAL_PRESET, make_job  # noqa: E402
 
 
 def time_to_target(seed: int, target: float, limit_s: float) -> tuple[float | None, int | None, float]:

@@ -289,10 +289,9 @@ def _parse(f: Field, text: str, default: Any, warnings: list[Message]) -> Any:
     if f.kind == "strs":
         choices = {str(c).lower(): c for c in (s.choices or ())}
         known = tuple(dict.fromkeys(choices[t.lower()] for t in items if t.lower() in choices))
-        if len(known) != len(items):
-            bad = ", ".join(t for t in items if t.lower() not in choices)
-            if bad:
-                warn("unknown_items", _format(f, known or default), bad=bad, choices=", ".join(choices.values()))
+        bad = ", ".join(t for t in items if t.lower() not in choices)
+        if bad:
+            warn("unknown_items", _format(f, known or default), bad=bad, choices=", ".join(choices.values()))
         if len(known) < s.min_items:
             if not bad:
                 warn("too_few", shown, n=s.min_items)

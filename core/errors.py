@@ -25,6 +25,10 @@ class PlaygroundError(Exception):
     def __str__(self) -> str:
         return self.message()
 
+    def as_message(self) -> i18n.Message:
+        """The error as a picklable ``Message`` (what a job reports to its page)."""
+        return i18n.Message(self.key, **self.params)
+
 
 class ConfigError(PlaygroundError):
     """A setting is out of range or inconsistent."""

@@ -59,36 +59,31 @@ class Term(str):
 def _localize(value: object, lang: str) -> object:
     if isinstance(value, Term):
         return text(value, lang) if value else ""
-    message = getattr(value, "message", None)  # a PlaygroundError inside a message
+    message = getattr(value, "message", None)  # a Message or a PlaygroundError inside a message
     if callable(message):
         return message(lang)
     return value
 
 
-class Message:
-    """A text to show later in the visitor's language: a catalogue key and its parameters."""
+class Message(str):
+    """A text to show in the visitor's language: a catalogue key and its parameters.
 
-    __slots__ = ("key", "params")
+    It *is* the English text (a ``str``), so logs, tests and older callers read it as before; a page shows
+    ``message.text(lang)``.
+    """
 
-    def __init__(self, key: str, /, **params: object) -> None:
+    key: str
+    params: dict
+
+    def __new__(cls, key: str, /, **params: object) -> Message:
+        self = super().__new__(cls, text(key, DEFAULT, **params))
         self.key, self.params = key, params
+        return self
 
     def text(self, lang: str = DEFAULT) -> str:
         return text(self.key, lang, **self.params)
 
     message = text  # a Message inside another message is translated like an error
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def __repr__(self) -> str:
-        return f"Message({self.key!r}, **{self.params!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Message) and (self.key, self.params) == (other.key, other.params)
-
-    def __hash__(self) -> int:
-        return hash(self.key)
 
     def __reduce__(self):  # picklable across worker processes
         return (_message, (self.key, self.params))
@@ -98,8 +93,14 @@ def _message(key: str, params: dict) -> Message:
     return Message(key, **params)
 
 
+def localize(value: object, lang: str) -> str:
+    """Any text a page shows: a ``Message`` or error in ``lang``, a plain string as it is."""
+    return str(_localize(value, lang))
+
+
 def has(key: str, lang: str = DEFAULT) -> bool:
-    return key in catalogue(normalize(lang))
+    table = catalogue(normalize(lang))
+    return key in table or f"{key}.other" in table
 
 
 def text(key: str, lang: str = DEFAULT, /, **params: object) -> str:
@@ -108,15 +109,24 @@ def text(key: str, lang: str = DEFAULT, /, **params: object) -> str:
     A key missing from every catalogue is returned as it is (formatted when possible): messages raised with a
     plain sentence stay readable instead of failing.
     """
-    template = catalogue(normalize(lang)).get(key)
+    template = _lookup(catalogue(normalize(lang)), key, params)
     if template is None:
-        template = catalogue(DEFAULT).get(key, key)
+        template = _lookup(catalogue(DEFAULT), key, params) or key
     if not params:
         return template
     try:
         return template.format(**{k: _localize(v, lang) for k, v in params.items()})
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def _lookup(table: dict[str, str], key: str, params: dict) -> str | None:
+    """``key``, or its plural form: ``key.one`` when ``n == 1``, else ``key.other`` (a table ``{one, other}``)."""
+    found = table.get(key)
+    if found is None and f"{key}.other" in table:
+        found = table.get(f"{key}.one") if params.get("n") == 1 else None
+        found = found or table[f"{key}.other"]
+    return found
 
 
 def placeholders(template: str) -> set[str]:

@@ -5,15 +5,22 @@ A *trainer* is any object with
 
 - ``train_step() -> dict``: one optimisation step; returns at least ``loss`` and optionally
   ``grad_norm``, ``lr`` and other numbers;
-- optionally ``evaluate() -> dict`` (validation numbers), ``snapshot() -> Any`` (page-specific
-  copies such as a decision-surface grid), ``steps_per_epoch: int`` and ``done: bool`` (early stop).
+- optionally ``evaluate() -> dict`` (validation numbers), ``snapshot() -> View`` (the lab's typed, picklable
+  view: copies such as a decision-surface grid), ``steps_per_epoch: int`` and ``done: bool`` (early stop).
 
 Pages never touch a live model: they read ``job.snapshot()`` (copies) or ask the job thread to run a
-function between two steps with ``job.inspect(fn)``.
+module-level function between two steps with ``job.inspect(fn, *args)``.
+
+Two idle rules keep shared CPUs for the people using them: a job whose page has not drawn it for
+``pause_unwatched_s`` pauses itself (like TF Playground in a hidden tab; the visitor resumes it), and a job that
+nobody at all has looked at for ``idle_timeout_s`` (the page and the sidebar both count) stops.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import itertools
 import math
 import os
@@ -23,18 +30,21 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import torch
 
-from .errors import TrainingDiverged
+from .errors import PlaygroundError, TrainingDiverged
+from .i18n import Message, Term
 
 IDLE_TIMEOUT_ENV = "PLAYGROUND_IDLE_TIMEOUT_S"
 CAPACITY_ENV = "PLAYGROUND_MAX_JOBS"
 SLOTS_ENV = "PLAYGROUND_COMPUTE_SLOTS"
 TIME_SLICE_S = 0.05  # a job computing while others wait hands its slot on after this long
 MAX_HISTORY_ROWS = 4000  # beyond this the step history is thinned to every other row
+DIVERGE_WINDOW = 50  # steps averaged for the "loss keeps growing" check
+V = TypeVar("V")
 
 
 class JobState(StrEnum):
@@ -51,8 +61,8 @@ class JobState(StrEnum):
 
 
 @dataclass
-class JobSnapshot:
-    """A consistent, detached copy of a job's progress for drawing."""
+class JobSnapshot(Generic[V]):
+    """A consistent, detached copy of a job's progress for drawing; ``view`` is the lab's latest ``View``."""
 
     job_id: int
     name: str
@@ -65,16 +75,32 @@ class JobSnapshot:
     latest: dict[str, float]
     steps_per_s: float
     wall_s: float
-    error: str | None
+    error: str | None  # a ``Message`` (an English ``str`` that pages translate)
     queue_position: int | None
-    extra: Any = None
-    extra_step: int = -1
+    view: V | None = None
+    view_step: int = -1
+    idle_paused: bool = False  # paused by itself because its page was not open
 
     @property
     def progress(self) -> float | None:
         if not self.total_steps:
             return None
         return min(1.0, self.step / self.total_steps)
+
+    def to_csv(self) -> bytes:
+        """The per-step history joined with the evaluations (blank between them), as CSV."""
+        evals = {int(s): i for i, s in enumerate(self.evals.get("step", []))}
+        step_cols = [k for k in self.history if k != "step"]
+        eval_cols = [k for k in self.evals if k != "step"]
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["step", *step_cols, *eval_cols])
+        for i, step in enumerate(self.history.get("step", [])):
+            row = [int(step), *(self.history[k][i] for k in step_cols)]
+            j = evals.get(int(step))
+            row += [self.evals[k][j] if j is not None else "" for k in eval_cols]
+            writer.writerow(row)
+        return buf.getvalue().encode()
 
 
 @dataclass
@@ -107,12 +133,12 @@ class _History:
         return {k: list(v) for k, v in self.columns.items()}
 
 
-def _lr_advice(lr: float | None) -> str:
+def _lr_advice(lr: float | None) -> Message:
     if lr is None or not math.isfinite(lr):
-        return "try a smaller learning rate or turn on gradient clipping"
+        return Message("common.jobs.advice_unknown")
     if lr > 1e-3:
-        return f"learning rate {lr:g} is too high; try ≤ {lr / 100:g}"
-    return f"with learning rate {lr:g}, check the input scale or weight init, or turn on gradient clipping"
+        return Message("common.jobs.advice_high", lr=lr, lower=lr / 100)
+    return Message("common.jobs.advice_small", lr=lr)
 
 
 class ComputeSlots:
@@ -170,12 +196,16 @@ class TrainingJob:
         seed: int | None = 0,
         threads: int | None = None,
         idle_timeout_s: float | None = None,
+        pause_unwatched_s: float | None = None,
         step_delay_s: float = 0.0,
         start_paused: bool = False,
+        diverge_factor: float | None = None,
     ) -> None:
         """``trainer`` is a trainer or a zero-argument factory, called (seeded) in the job thread.
 
         ``step_delay_s`` slows training down on purpose (a "speed" slider for watching it learn).
+        ``diverge_factor``: fail the run when the mean loss of the last steps exceeds this many times that of the
+        first steps (finite but diverging, e.g. a huge learning rate with Tanh); off for losses that may grow.
         """
         self.id = next(self._ids)
         self.name = name
@@ -188,6 +218,8 @@ class TrainingJob:
         if idle_timeout_s is None:
             idle_timeout_s = float(os.environ.get(IDLE_TIMEOUT_ENV, "120"))
         self.idle_timeout_s = idle_timeout_s
+        self.pause_unwatched_s = pause_unwatched_s
+        self.diverge_factor = diverge_factor
         self._factory = trainer if callable(trainer) and not hasattr(trainer, "train_step") else None
         self.trainer: Any = None if self._factory else trainer
 
@@ -208,13 +240,17 @@ class TrainingJob:
         self._history = _History()
         self._evals = _History()
         self._latest: dict[str, float] = {}
-        self._extra: Any = None
-        self._extra_step = -1
-        self._extra_wanted = True  # a page has read the last view: the next one is worth computing
+        self._view: Any = None
+        self._view_step = -1
+        self._view_wanted = True  # a page has read the last view: the next one is worth computing
         self._rate = 0.0
         self._t_start: float | None = None
         self._t_end: float | None = None
-        self.last_seen = time.monotonic()
+        self.last_seen = time.monotonic()  # anyone (page or sidebar) looked
+        self.page_seen = self.last_seen  # its page drew it
+        self.idle_paused = False
+        self._loss_start: float | None = None
+        self._loss_recent: deque[float] = deque(maxlen=DIVERGE_WINDOW)
 
     # ----------------------------------------------------------------- control (any thread)
     @property
@@ -251,6 +287,7 @@ class TrainingJob:
     def resume(self) -> None:
         with self._cond:
             self._pause = False
+            self.idle_paused = False
             self._pending_steps = 0
             if self._state == JobState.PAUSED:
                 self._state = JobState.RUNNING
@@ -288,14 +325,18 @@ class TrainingJob:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def touch(self) -> None:
-        """Mark the job as watched; jobs nobody watches for ``idle_timeout_s`` stop themselves."""
+    def touch(self, page: bool = True) -> None:
+        """Mark the job as looked at (``page``: by its own page, which drew it)."""
         self.last_seen = time.monotonic()
+        if page:
+            self.page_seen = self.last_seen
 
-    def snapshot(self) -> JobSnapshot:
-        """A cheap consistent copy of the progress; also marks the job as watched."""
-        self.touch()
-        self._extra_wanted = True
+    def snapshot(self, page: bool = True) -> JobSnapshot:
+        """A cheap consistent copy of the progress; also marks the job as watched (by its page unless ``page``
+        is false, e.g. from the sidebar list)."""
+        self.touch(page)
+        if page:
+            self._view_wanted = True
         with self._cond:
             if self._t_start is None:
                 wall = 0.0
@@ -316,15 +357,19 @@ class TrainingJob:
                 wall_s=wall,
                 error=self.error,
                 queue_position=self.queue_position,
-                extra=self._extra,
-                extra_step=self._extra_step,
+                view=self._view,
+                view_step=self._view_step,
+                idle_paused=self.idle_paused,
             )
 
-    def inspect(self, fn: Callable[[Any], Any], timeout: float = 30.0) -> Any:
-        """Run ``fn(trainer)`` between two training steps (in the job thread) and return its result.
+    def inspect(self, fn: Callable[..., Any], *args: Any, timeout: float = 30.0, **kwargs: Any) -> Any:
+        """Run ``fn(trainer, *args, **kwargs)`` between two training steps (in the job thread) and return its
+        result; ``fn`` is a lab's module-level function, so another backend can run it in its worker.
 
         When the thread is not running (queued or ended), ``fn`` runs right here.
         """
+        if args or kwargs:
+            fn = functools.partial(_call, fn, args, kwargs)
         box: dict = {"done": threading.Event()}
         with self._cond:
             if not self.alive or self.trainer is None:
@@ -334,10 +379,10 @@ class TrainingJob:
                 self._cond.notify_all()
         if not box:
             if self.trainer is None:
-                raise RuntimeError("the model has not been built yet")
+                raise RuntimeError(Message("common.jobs.not_built"))
             return fn(self.trainer)
         if not box["done"].wait(timeout):
-            raise TimeoutError("the training thread did not answer in time")
+            raise TimeoutError(Message("common.jobs.no_answer"))
         if "error" in box:
             raise box["error"]
         return box["result"]
@@ -356,10 +401,10 @@ class TrainingJob:
             with self._cond:
                 self._t_start = time.monotonic()
             self._loop()
-        except TrainingDiverged as exc:
-            self._fail(str(exc))
-        except Exception as exc:  # noqa: BLE001 - every error must reach the page
-            self._fail(f"{type(exc).__name__}: {exc}")
+        except PlaygroundError as exc:
+            self._fail(exc.as_message())
+        except Exception as exc:  # noqa: BLE001 - every error must reach the page, in words
+            self._fail(Message("common.jobs.internal", detail=str(exc) or type(exc).__name__))
         finally:
             self._release_slot()
             with self._cond:
@@ -411,10 +456,14 @@ class TrainingJob:
                     self._serve_inspections()
                 if self._stop:
                     return False
-                if time.monotonic() - self.last_seen > self.idle_timeout_s:
+                now = time.monotonic()
+                if now - self.last_seen > self.idle_timeout_s:
                     self._stop = True
-                    self.error = "stopped because nobody watched it for a while"
+                    self.error = Message("common.jobs.idle_stop")
                     return False
+                if (self.pause_unwatched_s is not None and not self._pause
+                        and now - self.page_seen > self.pause_unwatched_s):
+                    self._pause, self.idle_paused = True, True  # nobody sees it: leave the CPU to those who do
                 if not self._pause:
                     self._state = JobState.RUNNING
                     return True
@@ -441,7 +490,7 @@ class TrainingJob:
             if finished or getattr(trainer, "done", False):
                 if evaluate is not None and self.step % eval_every:
                     self._record_eval(evaluate())
-                if take_snapshot is not None and self._extra_step != self.step:
+                if take_snapshot is not None and self._view_step != self.step:
                     self._store_snapshot(take_snapshot())
                 return
             # Fast path: plain attribute reads; the lock is only taken when something was asked.
@@ -453,6 +502,8 @@ class TrainingJob:
             out = trainer.train_step()
             step = self.step + 1
             self._check_finite(out, step)
+            if self.diverge_factor is not None and "loss" in out:
+                self._check_growing(out, step)
             if self.step_delay_s:
                 time.sleep(self.step_delay_s)
             now = time.monotonic()
@@ -473,7 +524,7 @@ class TrainingJob:
                 self._record_eval(evaluate())
             # Page views are computed only after someone has read the previous one: with many visitors the pages
             # poll less often, and views nobody will see would otherwise starve the training steps.
-            if take_snapshot is not None and step % snap_every == 0 and self._extra_wanted:
+            if take_snapshot is not None and step % snap_every == 0 and self._view_wanted:
                 self._store_snapshot(take_snapshot())
 
     def _record_eval(self, values: dict[str, float]) -> None:
@@ -481,18 +532,37 @@ class TrainingJob:
             self._latest.update(values)
             self._evals.add(self.step, values)
 
-    def _store_snapshot(self, extra: Any) -> None:
+    def _store_snapshot(self, view: Any) -> None:
         with self._cond:
-            self._extra, self._extra_step = extra, self.step
-            self._extra_wanted = False
+            self._view, self._view_step = view, self.step
+            self._view_wanted = False
 
     def _check_finite(self, out: dict[str, float], step: int) -> None:
         for key in ("loss", "grad_norm"):
             value = out.get(key)
             if value is not None and not math.isfinite(value):
-                what = "loss" if key == "loss" else "gradient norm"
-                kind = "NaN" if math.isnan(value) else "infinite"
-                raise TrainingDiverged(f"The {what} became {kind} at step {step} — {_lr_advice(out.get('lr'))}.")
+                what = "common.jobs.what_loss" if key == "loss" else "common.jobs.what_grad"
+                kind = "common.jobs.kind_nan" if math.isnan(value) else "common.jobs.kind_inf"
+                raise TrainingDiverged("common.jobs.nan", step=step, what=Term(what), kind=Term(kind),
+                                       advice=_lr_advice(out.get("lr")))
+
+    def _check_growing(self, out: dict[str, float], step: int) -> None:
+        """Fail a run whose loss, averaged over the last steps, is far above the untrained model's (step 1)."""
+        loss = out["loss"]
+        if self._loss_start is None:
+            self._loss_start = loss
+            return
+        self._loss_recent.append(loss)
+        if step % DIVERGE_WINDOW or len(self._loss_recent) < DIVERGE_WINDOW:
+            return
+        start, now = self._loss_start, sum(self._loss_recent) / DIVERGE_WINDOW
+        if now > self.diverge_factor * start and now - start > 0.5:
+            raise TrainingDiverged("common.jobs.diverging", start=start, now=now, step=step,
+                                   advice=_lr_advice(out.get("lr")))
+
+
+def _call(fn: Callable[..., Any], args: tuple, kwargs: dict, trainer: Any) -> Any:
+    return fn(trainer, *args, **kwargs)
 
 
 def build_seeded(factory: Callable[[], Any], seed: int | None) -> Any:
@@ -568,8 +638,12 @@ class JobManager:
     def discard(self, session_id: str, job: TrainingJob) -> None:
         """Stop ``job`` if it runs and forget it, so its model can be freed."""
         with self._lock:
-            if self._owners.get(job.id) != session_id:
+            owner = self._owners.get(job.id)
+            if owner is not None and owner != session_id:
                 raise PermissionError("this job belongs to another session")
+            if owner is None and not any(job is j for j in self._jobs.get(session_id, {}).values()):
+                job.stop()  # already forgotten by the manager (ended and unwatched): nothing else to free
+                return
         job.stop()
         with self._lock:
             self._owners.pop(job.id, None)

@@ -33,11 +33,12 @@ from core.data.images import decode_image, load_digits_dataset, load_uploaded_da
 from core.data.sequences import make_series
 from core.errors import ConfigError, DataError, PlaygroundError
 from core.explain.methods import ExplainOptions
-from core.jobs import JobState
+from core.jobs import JobState, TrainingJob
 from core.models.audio import DigitSpec
 from core.models.cnn import CNNConfig, ConvBlock, layer_table, validate
 from core.models.recurrent import RecurrentNet
-from core.network_builder import BuilderConfig, make_job, make_trainer
+from core.labs.planar import Config as BuilderConfig
+from core.labs.planar import make_job, make_trainer
 from core.neuron import gradient_through_stack
 from core.sequence_lab import SequenceConfig, build_trainer
 from core.training import make_optimizer
@@ -493,9 +494,7 @@ def test_hand_edited_url_gives_a_warning_and_a_sane_value(params, key, message, 
 
 
 def _url_keys() -> dict[str, str]:
-    from core.network_builder import URL_KEYS
-
-    return URL_KEYS
+    return BuilderConfig.url_keys()
 
 
 def test_url_keys_used_above_exist():
@@ -506,12 +505,43 @@ def test_url_keys_used_above_exist():
 # ------------------------------------------------------------------------------------- diverging training
 def test_huge_learning_rate_fails_the_job_with_the_nan_message():
     config = BuilderConfig(problem="regression", dataset="plane", hidden=(8, 8), activation="ReLU",
-                           optimizer="SGD", lr=100.0, batch_size=10)
-    job = make_job(config, total_steps=500).start()
+                           optimizer="SGD", lr=3.0, batch_size=10)
+    trainer = make_trainer(config)
+    trainer.set_live(100.0, 0.0)  # beyond what a page accepts: only a live change gets it into a job
+    job = TrainingJob(trainer, total_steps=500).start()
     assert job.join(30)
     assert job.state == JobState.FAILED
     assert ("NaN" in job.error or "infinite" in job.error) and "learning rate 100 is too high" in job.error
     assert "Traceback" not in job.error
+
+
+def test_a_bad_learning_rate_is_refused_before_a_job_exists():
+    with pytest.raises(ConfigError) as info:
+        make_job(BuilderConfig(lr=1000.0))
+    assert str(info.value).startswith("Learning rate must be between") and "1000" in str(info.value)
+
+
+def test_a_finite_but_diverging_run_is_flagged_not_finished():
+    trainer = make_trainer(BuilderConfig(lr=3.0, optimizer="SGD"))
+    trainer.set_live(100.0, 0.0)  # Tanh saturates: the loss stays finite but ends far above where it started
+    job = TrainingJob(trainer, total_steps=2000, diverge_factor=3.0).start()
+    assert job.join(60)
+    assert job.state == JobState.FAILED and "growing instead of falling" in job.error, job.error
+    assert "learning rate 100 is too high" in job.error and not job.error.split(":")[0].endswith("Error")
+
+
+def test_discarding_a_job_the_manager_forgot_is_not_another_sessions():
+    from core.jobs import JobManager
+
+    manager = JobManager(capacity=2, compute_slots=1)
+    job = TrainingJob(make_trainer(BuilderConfig()), total_steps=5, idle_timeout_s=0.0)
+    manager.submit("alice", job)
+    assert job.join(30)
+    manager.submit("alice", TrainingJob(make_trainer(BuilderConfig()), total_steps=1))  # forgets the ended job
+    assert job not in manager.jobs("alice")
+    manager.discard("alice", job)  # no PermissionError: it was alice's own
+    with pytest.raises(PermissionError):
+        manager.discard("bob", manager.jobs("alice")[0])
 
 
 # ------------------------------------------------------------------------------------ pages (AppTest)
@@ -534,17 +564,17 @@ def test_page_network_builder_bad_url_shows_warnings_and_keeps_serving():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update({"lr": "1e6", "batch": "0", "layers": "999,x", "noise": "NaN", "data": "nope"})
     at.run()
-    at.switch_page("pages/network_builder.py")
+    at.switch_page("pages/network_builder/page.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     shown = _shown(at)
     for key in ("lr=1e6", "batch=0", "layers=999,x", "noise=NaN", "data=nope"):
         assert key in shown, shown
-    assert at.session_state["nb_lr"] == 3.0 and at.session_state["nb_batch"] == 1
+    assert at.session_state["nb_lr"] == 3.0 and at.session_state["nb_batch_size"] == 1
 
 
 def test_page_sequence_lab_empty_and_short_pasted_text_show_an_error():
-    at = _page("pages/sequence_lab.py", seq_task="chars", seq_text_source="Paste your own", seq_text="")
+    at = _page("pages/sequence_lab/page.py", seq_task="chars", seq_text_source="Paste your own", seq_text="")
     assert "paste some text first" in _shown(at).lower(), _shown(at)  # empty: a warning, not a silent default
     at.text_area(key="seq_text").set_value("abc").run()
     at.button(key="seq_job__play").click().run()
@@ -555,7 +585,7 @@ def test_page_sequence_lab_empty_and_short_pasted_text_show_an_error():
 
 
 def test_page_cnn_lab_bad_fc_text_shows_an_error():
-    at = _page("pages/cnn_lab.py")
+    at = _page("pages/cnn_lab/page.py")
     fc = next(t for t in at.text_input if t.key.startswith("cnn_fc_"))
     for text, message in (("120, abc", "whole numbers"), ("-5", "between 1 and 4096"), ("9" * 30, "4096")):
         fc.set_value(text).run()

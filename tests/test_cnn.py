@@ -362,8 +362,8 @@ def test_short_training_run_learns_the_digits(digits8):
     assert snap.error is None and snap.step == 3 * 20
     assert snap.evals["val_accuracy"][-1] > 0.9
     first = conv_filters(build_cnn(preset("Tiny VGG", 1, 8, 10).with_data(1, 8, 10)))
-    assert snap.extra is not None and snap.extra_step == snap.step
-    trained = snap.extra["filters"][0].weights
+    assert snap.view is not None and snap.view_step == snap.step
+    trained = snap.view["filters"][0].weights
     assert trained.shape == first[0].weights.shape
     result = job.inspect(lambda t: evaluate_classifier(t.model, digits8.x_test, digits8.y_test, 10))
     assert result.accuracy > 0.93

@@ -175,7 +175,7 @@ def test_feature_vector_models_run_the_applicable_methods():
 def _page_with(state: dict):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "explain.py"), default_timeout=120)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "explain" / "page.py"), default_timeout=120)
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
@@ -201,10 +201,10 @@ def test_page_explains_a_cnn_lab_model_from_this_session():
     assert at.multiselect(key="ex_methods").value[0] == "Saliency"
 
 
-@pytest.mark.parametrize("preset", ["Circle · 4-2 Tanh (TF Playground default)", "Multi-Gaussian regression"])
+@pytest.mark.parametrize("preset", ["circle", "bumps"])
 def test_page_explains_a_network_builder_model_from_this_session(preset):
     from core.jobs import TrainingJob
-    from core.network_builder import PRESETS, make_trainer
+    from core.labs.planar import PRESETS, make_trainer
     from ui.explain_sources import BUILDER
 
     trainer = make_trainer(PRESETS[preset])

@@ -109,7 +109,7 @@ def test_snapshot_hook_and_inspect_run_between_steps():
     job = TrainingJob(make, total_steps=None, snapshot_every=10).start()
     wait_for(lambda: job.step > 30)
     snap = job.snapshot()
-    assert snap.extra.shape == (16, 2) and snap.extra_step % 10 == 0
+    assert snap.view.shape == (16, 2) and snap.view_step % 10 == 0
     step_seen = job.inspect(lambda t: t.model[0].weight.shape)
     assert step_seen == (16, 2)
     job.stop()
@@ -179,5 +179,5 @@ def test_page_views_are_computed_only_after_someone_read_the_last_one():
     job.snapshot()
     wait_for(lambda: len(calls) == 2)
     time.sleep(0.2)
-    assert len(calls) == 2 and job.snapshot().extra == 2
+    assert len(calls) == 2 and job.snapshot().view == 2
     job.stop()

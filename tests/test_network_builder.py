@@ -18,16 +18,8 @@ from core.errors import ConfigError
 from core.jobs import JobState, build_seeded
 from core.models import MODELS
 from core.models.mlp import MLP, MLPSpec, weight_penalty
-from core.network_builder import (
-    PRESETS,
-    SPIRAL_PRESET,
-    URL_KEYS,
-    BuilderConfig,
-    initial_view,
-    make_job,
-    make_trainer,
-    steps_to_target,
-)
+from core.labs.planar import PRESETS, SPIRAL_PRESET, initial_view, make_job, make_trainer, steps_to_target
+from core.labs.planar import Config as BuilderConfig
 from core.viz.planar import compare_runs, decision_surface, network_diagram
 
 
@@ -147,7 +139,7 @@ def test_spiral_preset_reaches_95_percent_test_accuracy():
 
 
 def test_regression_preset_learns():
-    config = PRESETS["Multi-Gaussian regression"]
+    config = PRESETS["bumps"]
     trainer = build_seeded(lambda: make_trainer(config), 0)
     before = trainer.metrics()["test_loss"]
     for _ in range(800):
@@ -161,7 +153,7 @@ def test_presets_round_trip_through_the_url(name):
     config = PRESETS[name]
     config.validate()
     query = config.to_query()
-    assert set(query) == set(URL_KEYS.values()) and all(isinstance(v, str) for v in query.values())
+    assert set(query) == set(BuilderConfig.url_keys().values()) and all(isinstance(v, str) for v in query.values())
     again, warnings = BuilderConfig.from_query(query)
     assert again == config and warnings == []
 
@@ -205,7 +197,7 @@ def test_garbage_in_every_url_parameter_never_raises():
     rng = random.Random(1)
     junk = ["", " ", "-1", "1e309", "inf", "NaN", "0x10", "３", "1,2,,", "none", "<script>", "9" * 40, "[]"]
     for _ in range(200):
-        params = {key: rng.choice(junk) for key in URL_KEYS.values() if rng.random() < 0.7}
+        params = {key: rng.choice(junk) for key in BuilderConfig.url_keys().values() if rng.random() < 0.7}
         config, _ = BuilderConfig.from_query(params)
         config.validate()
 
@@ -262,7 +254,7 @@ def test_job_trains_reports_whole_set_numbers_and_applies_live_changes():
 
 
 def test_model_download_loads_with_weights_only():
-    from ui.network_builder import model_bytes
+    from pages.network_builder.views import model_bytes
 
     config = BuilderConfig()
     view = initial_view(config)
@@ -278,7 +270,7 @@ def test_page_applies_rate_changes_live_and_rebuilds_on_structural_changes():
     root = Path(__file__).resolve().parents[1]
     at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/network_builder.py")
+    at.switch_page("pages/network_builder/page.py")
     at.run()
     assert not at.exception
     next(b for b in at.button if b.label == "Play").click().run()
@@ -299,19 +291,17 @@ def test_page_applies_rate_changes_live_and_rebuilds_on_structural_changes():
 
 
 def test_a_run_nobody_watches_pauses_itself():
-    from core.network_builder import Watch
-
-    watch = Watch(pause_after_s=0.3)
-    job = make_job(BuilderConfig(), watch=watch).start()
+    job = make_job(BuilderConfig(), pause_unwatched_s=0.3).start()
     try:
         deadline = time.monotonic() + 20
         while job.state != JobState.PAUSED and time.monotonic() < deadline:
+            job.touch(page=False)  # the sidebar still sees it: no idle stop, but its page is closed
             time.sleep(0.02)
-        assert job.state == JobState.PAUSED and watch.idle_paused and job.step > 0
+        assert job.state == JobState.PAUSED and job.snapshot(page=False).idle_paused and job.step > 0
         stopped_at = job.step
         time.sleep(0.3)
         assert job.step <= stopped_at + 1
-        watch.beat()
+        job.snapshot()  # the page is back
         job.resume()
         time.sleep(0.1)
         assert job.state == JobState.RUNNING
@@ -320,12 +310,12 @@ def test_a_run_nobody_watches_pauses_itself():
 
 
 def test_metrics_csv_joins_steps_and_epoch_evaluations_and_thin_keeps_the_last_step():
-    from ui.network_builder import metrics_csv, thin
+    from core.viz.curves import thin
 
     job = make_job(BuilderConfig(dataset="gauss"), total_steps=1200).start()
     assert job.join(60)
     snap = job.snapshot()
-    lines = metrics_csv(snap).decode().splitlines()
+    lines = snap.to_csv().decode().splitlines()
     header = lines[0].split(",")
     assert header[:2] == ["step", "loss"] and "val_loss" in header and "train_accuracy" in header
     assert len(lines) == 1 + len(snap.history["step"])

@@ -8,11 +8,12 @@ from streamlit.testing.v1 import AppTest
 from ui.catalog import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE_FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+PAGE_FILES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*/page.py"))
 
 
 def test_every_page_is_in_the_catalog():
     assert sorted(p.path for p in PAGES) == PAGE_FILES
+    assert not list((ROOT / "pages").glob("*.py")), "pages/ holds packages only (no pages-folder mode)"
 
 
 @pytest.mark.parametrize("page", PAGE_FILES)
@@ -29,4 +30,4 @@ def test_readme_lists_every_page():
     readme = (ROOT / "README.md").read_text()
     table = readme[readme.index("<!-- pages:start -->"):readme.index("<!-- pages:end -->")]
     for page in PAGES:
-        assert f"| {page.section} | {page.title} | {page.blurb} |" in table, f"README misses {page.title}"
+        assert f"| {page.section_title()} | {page.title()} | {page.blurb()} |" in table, f"README misses {page.title()}"

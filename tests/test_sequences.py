@@ -242,7 +242,7 @@ def test_job_trains_in_the_background_and_snapshots():
     assert job.join(60)
     snap = job.snapshot()
     assert snap.state == JobState.FINISHED and snap.step == 60
-    assert isinstance(snap.extra, SequenceSnapshot) and snap.extra.step == 60
+    assert isinstance(snap.view, SequenceSnapshot) and snap.view.step == 60
     assert {"loss", "grad_norm", "loss/LSTM", "grad_norm/LSTM"} <= set(snap.history)
     assert snap.evals["val_loss"][-1] < snap.evals["val_loss"][0]
-    assert set(snap.extra.grad_init) == {"LSTM"}
+    assert set(snap.view.grad_init) == {"LSTM"}

@@ -16,8 +16,7 @@ from core.viz.audio import confusion_figure, race_figure, voice_accuracy_figure
 from core.viz.curves import training_curves
 
 from .audio_common import digits, language_picker
-from .jobs import current_job, job_controls, live_panel, reset_job
-from .session import manager, session_id
+from .jobs import current_job, job_controls, live_panel, start_job
 
 CNN_KEY, RNN_KEY = "audio_cnn_job", "audio_rnn_job"
 CHANNELS = {"8 · 16 · 32": (8, 16, 32), "16 · 32 · 64": (16, 32, 64), "8 · 16": (8, 16), "16 · 32 · 64 · 64":
@@ -75,20 +74,10 @@ def make_rnn_job() -> TrainingJob:
     return _job(rnn_spec())
 
 
-def _start(key: str, make_job: Callable[[], TrainingJob]) -> None:
-    reset_job(key)
-    try:
-        job = make_job()
-    except PlaygroundError as exc:
-        st.session_state[f"{key}__error"] = str(exc)
-        return
-    st.session_state[key] = manager().submit(session_id(), job)
-
-
 def start_race() -> None:
     """Start both models at the same moment (each gets half of the CPU when two slots are free)."""
-    _start(CNN_KEY, make_cnn_job)
-    _start(RNN_KEY, make_rnn_job)
+    start_job(CNN_KEY, make_cnn_job, "audio")
+    start_job(RNN_KEY, make_rnn_job, "audio")
 
 
 def cnn_settings() -> None:
@@ -136,7 +125,7 @@ def _results(snap: JobSnapshot | None, title: str, key: str) -> None:
         st.caption(f"Press **Train** (or **Race both**) to train the {title}.")
         return
     st.plotly_chart(training_curves(snap), width="stretch", key=f"{key}_curves")
-    extra: DigitSnapshot | None = snap.extra
+    extra: DigitSnapshot | None = snap.view
     if extra is None:
         return
     cols = st.columns(3)
@@ -164,7 +153,7 @@ def _race_panel() -> None:
             return
         left, right = st.columns(2)
         left.plotly_chart(race_figure(snaps), width="stretch", key="audio_race")
-        per_voice = {name: s.extra.voice_accuracy for name, (_, s) in snaps.items() if s is not None and s.extra}
+        per_voice = {name: s.view.voice_accuracy for name, (_, s) in snaps.items() if s is not None and s.view}
         if per_voice:
             right.plotly_chart(voice_accuracy_figure(per_voice), width="stretch", key="audio_voices")
 
@@ -194,12 +183,12 @@ def render() -> None:
         st.subheader("CNN on log-mel spectrograms")
         cnn_settings()
         _model_caption(cnn_spec)
-        job_controls(CNN_KEY, make_cnn_job)
+        job_controls(CNN_KEY, make_cnn_job, lab="audio")
         live_panel(CNN_KEY, lambda snap: _results(snap, "CNN", "audio_cnn"), every=1.0)
     with right:
         st.subheader("LSTM / GRU on MFCC frames")
         rnn_settings()
         _model_caption(rnn_spec)
-        job_controls(RNN_KEY, make_rnn_job)
+        job_controls(RNN_KEY, make_rnn_job, lab="audio")
         live_panel(RNN_KEY, lambda snap: _results(snap, "recurrent net", "audio_rnn"), every=1.0)
     _race_panel()

@@ -1,37 +1,45 @@
 """Every page of the playground, once: ``app.py`` builds the navigation from it and Home its cards.
 
-Adding a page is one entry here plus its script in ``pages/``.
+Adding a page is one entry here plus its package ``pages/<name>/`` (with ``page.py``); its title and blurb are
+``catalog.<name>.title`` / ``.blurb`` in the language catalogues.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core import i18n
+
 
 @dataclass(frozen=True)
 class PageInfo:
-    path: str
-    title: str
+    name: str  # the package under pages/ and the URL path
     icon: str
-    section: str
-    blurb: str
+    section: str  # catalogue key catalog.sections.<section>
+    lab: str | None = None  # the core.labs module whose models this page trains
+
+    @property
+    def path(self) -> str:
+        return f"pages/{self.name}/page.py"
+
+    def title(self, lang: str = i18n.DEFAULT) -> str:
+        return i18n.text(f"catalog.{self.name}.title", lang)
+
+    def blurb(self, lang: str = i18n.DEFAULT) -> str:
+        return i18n.text(f"catalog.{self.name}.blurb", lang)
+
+    def section_title(self, lang: str = i18n.DEFAULT) -> str:
+        return i18n.text(f"catalog.sections.{self.section}", lang)
 
 
 PAGES: list[PageInfo] = [
-    PageInfo("pages/home.py", "Home", ":material/home:", "Start",
-             "What the playground is and where to begin."),
-    PageInfo("pages/network_builder.py", "Network builder", ":material/hub:", "Basics",
-             "TensorFlow Playground on PyTorch: build a network, press Play, watch every neuron learn."),
-    PageInfo("pages/neurons.py", "Neurons & activations", ":material/function:", "Basics",
-             "One neuron, activation functions and their slopes, vanishing gradients, backprop by hand vs autograd."),
-    PageInfo("pages/cnn_lab.py", "CNN lab", ":material/grid_on:", "Vision",
-             "Train a CNN live, watch its filters form, follow a picture through its feature maps, draw to test it."),
-    PageInfo("pages/sequence_lab.py", "Sequence lab", ":material/timeline:", "Sequences",
-             "RNN vs LSTM vs GRU trained live: forecasts, long memory, text; every gate and gradient opened up."),
-    PageInfo("pages/audio_lab.py", "Audio lab", ":material/graphic_eq:", "Audio",
-             "Hear spoken digits, see their spectrograms and MFCCs, race a CNN against an LSTM, test your voice."),
-    PageInfo("pages/explain.py", "Explain", ":material/psychology_alt:", "Explain",
-             "Every attribution method side by side on your own model, with checks that say how far to trust them."),
+    PageInfo("home", ":material/home:", "start"),
+    PageInfo("network_builder", ":material/hub:", "basics", lab="planar"),
+    PageInfo("neurons", ":material/function:", "basics"),
+    PageInfo("cnn_lab", ":material/grid_on:", "vision", lab="vision"),
+    PageInfo("sequence_lab", ":material/timeline:", "sequences", lab="sequences"),
+    PageInfo("audio_lab", ":material/graphic_eq:", "audio", lab="audio"),
+    PageInfo("explain", ":material/psychology_alt:", "explain"),
 ]
 
 
@@ -41,3 +49,7 @@ def sections() -> dict[str, list[PageInfo]]:
     for page in PAGES:
         grouped.setdefault(page.section, []).append(page)
     return grouped
+
+
+def page_of_lab(lab: str) -> PageInfo | None:
+    return next((p for p in PAGES if p.lab == lab), None)

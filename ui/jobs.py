@@ -1,5 +1,5 @@
-"""Play / Pause / Step / Reset bound to a ``TrainingJob``, the live panel that polls it, and the
-sidebar list of this session's jobs."""
+"""Play / Pause / Step / Reset bound to a lab's job, the live panel that follows it, and the sidebar list of this
+session's jobs. Every job started here is put on the session's model shelf."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import streamlit as st
 from core.errors import PlaygroundError
 from core.jobs import JobSnapshot, JobState, TrainingJob
 
-from .session import manager, session_id
+from .i18n import show, t
+from .live import live
+from .session import manager, session_id, shelf
 
-STATE_BADGE = {
-    JobState.QUEUED: ":orange-badge[queued]",
-    JobState.RUNNING: ":green-badge[running]",
-    JobState.PAUSED: ":blue-badge[paused]",
-    JobState.FINISHED: ":gray-badge[finished]",
-    JobState.STOPPED: ":gray-badge[stopped]",
-    JobState.FAILED: ":red-badge[failed]",
-}
+BADGE_COLOUR = {JobState.QUEUED: "orange", JobState.RUNNING: "green", JobState.PAUSED: "blue",
+                JobState.FINISHED: "gray", JobState.STOPPED: "gray", JobState.FAILED: "red"}
+
+
+def badge(state: JobState) -> str:
+    return f":{BADGE_COLOUR[state]}-badge[{t(f'common.state.{state.value}')}]"
 
 
 def current_job(key: str) -> TrainingJob | None:
@@ -27,128 +27,122 @@ def current_job(key: str) -> TrainingJob | None:
     return st.session_state.get(key)
 
 
-def _new_job(key: str, make_job: Callable[[], TrainingJob], *, paused: bool) -> TrainingJob | None:
+def start_job(key: str, make_job: Callable[[], TrainingJob], lab: str, *, paused: bool = False) -> TrainingJob | None:
+    """Replace the job under ``key`` by a fresh one from ``make_job`` (its error shown instead, if it cannot be
+    made) and put it on the shelf."""
     reset_job(key)
     try:
         job = make_job()
     except PlaygroundError as exc:
-        st.session_state[f"{key}__error"] = str(exc)
+        st.session_state[f"{key}__error"] = exc.as_message()
         return None
     if paused:
         job.pause()
     st.session_state[key] = manager().submit(session_id(), job)
+    shelf().track(job, lab)
     return job
 
 
 def reset_job(key: str) -> None:
-    """Stop and forget this session's job under ``key``."""
+    """Stop and forget this session's job under ``key`` (the shelf keeps a copy of what it learned)."""
     job = st.session_state.pop(key, None)
     st.session_state.pop(f"{key}__error", None)
     if job is not None:
+        shelf().release(job)
         manager().discard(session_id(), job)
 
 
-def _play(key: str, make_job: Callable[[], TrainingJob]) -> None:
+def _play(key: str, make_job: Callable[[], TrainingJob], lab: str) -> None:
     job = current_job(key)
     if job is None or not job.state.active:
-        _new_job(key, make_job, paused=False)
+        start_job(key, make_job, lab)
     else:
         job.resume()
 
 
-def _step(key: str, make_job: Callable[[], TrainingJob]) -> None:
+def _step(key: str, make_job: Callable[[], TrainingJob], lab: str) -> None:
     job = current_job(key)
     if job is None or not job.state.active:
-        job = _new_job(key, make_job, paused=True)
+        job = start_job(key, make_job, lab, paused=True)
     if job is not None:
         job.step_once()
 
 
-def job_controls(key: str, make_job: Callable[[], TrainingJob], *, play_label: str = "Train") -> TrainingJob | None:
+def job_controls(key: str, make_job: Callable[[], TrainingJob], *, lab: str, play_label: str | None = None,
+                 where=st) -> TrainingJob | None:
     """A row of Play / Pause / Step / Reset buttons driving the job kept under ``key``.
 
-    ``make_job`` builds a fresh (unsubmitted) job from the page's current settings; it may raise
-    a ``PlaygroundError`` whose message is shown instead of a traceback.
+    ``make_job`` builds a fresh (unsubmitted) job from the page's current settings; it may raise a
+    ``PlaygroundError``, whose message is shown instead of a traceback.
     """
     job = current_job(key)
     active = job is not None and job.state.active
     running = active and job.state in (JobState.RUNNING, JobState.QUEUED) and not job.pause_requested
-    cols = st.columns(4)
-    cols[0].button(play_label if not active else "Resume", icon=":material/play_arrow:", key=f"{key}__play",
-                   on_click=_play, args=(key, make_job), disabled=running, type="primary", width="stretch")
-    cols[1].button("Pause", icon=":material/pause:", key=f"{key}__pause", disabled=not running,
+    cols = where.columns(4)
+    cols[0].button(t("common.ui.resume") if active else (play_label or t("common.ui.train")),
+                   icon=":material/play_arrow:", key=f"{key}__play", on_click=_play, args=(key, make_job, lab),
+                   disabled=running, type="primary", width="stretch")
+    cols[1].button(t("common.ui.pause"), icon=":material/pause:", key=f"{key}__pause", disabled=not running,
                    on_click=lambda: job.pause(), width="stretch")
-    cols[2].button("Step", icon=":material/skip_next:", key=f"{key}__step", disabled=running,
-                   on_click=_step, args=(key, make_job), width="stretch",
-                   help="One optimisation step, then pause")
-    cols[3].button("Reset", icon=":material/restart_alt:", key=f"{key}__reset", disabled=job is None,
+    cols[2].button(t("common.ui.step"), icon=":material/skip_next:", key=f"{key}__step", disabled=running,
+                   on_click=_step, args=(key, make_job, lab), width="stretch", help=t("common.ui.step_help"))
+    cols[3].button(t("common.ui.reset"), icon=":material/restart_alt:", key=f"{key}__reset", disabled=job is None,
                    on_click=reset_job, args=(key,), width="stretch")
     if error := st.session_state.get(f"{key}__error"):
-        st.error(error, icon=":material/error:")
+        where.error(show(error), icon=":material/error:")
     return current_job(key)
 
 
 def status_line(snap: JobSnapshot) -> None:
     """State badge, step, epoch, speed, and the job's error or queue position."""
-    parts = [STATE_BADGE[snap.state], f"step **{snap.step:,}**"]
+    parts = [badge(snap.state), t("common.ui.status_step", step=snap.step)]
     if snap.epoch:
-        parts.append(f"epoch **{snap.epoch:.1f}**")
+        parts.append(t("common.ui.status_epoch", epoch=snap.epoch))
     if snap.state == JobState.RUNNING and snap.steps_per_s:
-        parts.append(f"{snap.steps_per_s:,.0f} steps/s")
+        parts.append(t("common.ui.status_speed", rate=snap.steps_per_s))
     if snap.wall_s:
-        parts.append(f"{snap.wall_s:.1f} s")
+        parts.append(t("common.ui.status_time", seconds=snap.wall_s))
     st.markdown(" · ".join(parts))
     if snap.progress is not None and snap.state.active:
         st.progress(snap.progress)
     if snap.state == JobState.QUEUED and snap.queue_position:
-        st.info(f"All training slots are busy: this run is number {snap.queue_position} in the queue and starts "
-                "by itself when a slot frees up.", icon=":material/hourglass_top:")
+        st.info(t("common.ui.queued", position=snap.queue_position), icon=":material/hourglass_top:")
+    if snap.idle_paused and snap.state == JobState.PAUSED:
+        st.info(t("common.jobs.idle_pause"), icon=":material/bedtime:")
     if snap.error and snap.state == JobState.FAILED:
-        st.error(snap.error, icon=":material/error:")
+        st.error(show(snap.error), icon=":material/error:")
     elif snap.error:
-        st.warning(snap.error, icon=":material/info:")
+        st.warning(show(snap.error), icon=":material/info:")
 
 
-SERVER_REDRAWS_PER_S = 4.0  # live panels of all visitors together redraw about this often at most
-
-
-def live_panel(key: str, render: Callable[[JobSnapshot | None], None], *, every: float = 0.5) -> None:
-    """Call ``render(snapshot)`` now and, while the job is active, again every ``every`` seconds.
-
-    With many jobs running the interval stretches, so that drawing figures for everyone does not starve the
-    training threads. Polling switches itself off when the job ends (one full rerun refreshes the buttons).
-    """
+def live_panel(key: str, render: Callable[[JobSnapshot | None], None], *, every: float = 0.5,
+               status: bool = True) -> None:
+    """``render(snapshot or None)`` now and, while the job is active, again every ``every`` seconds (through the
+    one polling primitive, so it slows down when many jobs run). ``status``: a status line above it."""
     job = current_job(key)
-    polling = job is not None and job.state.active
-    interval = max(every, manager().running() / SERVER_REDRAWS_PER_S)
 
-    @st.fragment(run_every=interval if polling else None)
-    def _panel() -> None:
+    def draw() -> bool:
         job = current_job(key)
         snap = job.snapshot() if job is not None else None
-        if snap is not None:
+        if snap is not None and status:
             status_line(snap)
         render(snap)
-        if polling and (snap is None or not snap.state.active):
-            st.rerun()
+        return snap is not None and snap.state.active
 
-    _panel()
+    live(draw, active=job is not None and job.state.active, every=every)
 
 
 def sidebar_jobs() -> None:
-    """This session's jobs with their state (and the keep-alive that tells idle jobs someone watches)."""
+    """This session's jobs with their state (it also tells idle jobs that their visitor is still here)."""
     jobs = manager().jobs(session_id())
-    polling = any(job.state.active for job in jobs)
 
-    @st.fragment(run_every=2.0 if polling else None)
-    def _list() -> None:
+    def draw() -> bool:
         jobs = manager().jobs(session_id())
         if not jobs:
-            st.caption("No training jobs yet.")
-        for job in jobs:
-            snap = job.snapshot()
-            st.markdown(f"{STATE_BADGE[snap.state]} **{snap.name}** · step {snap.step:,}")
-        if polling and not any(job.state.active for job in jobs):
-            st.rerun()
+            st.caption(t("common.ui.no_jobs"))
+        snaps = [job.snapshot(page=False) for job in jobs]
+        for snap in snaps:
+            st.markdown(f"{badge(snap.state)} **{show(snap.name)}** · {t('common.ui.status_step', step=snap.step)}")
+        return any(s.state.active for s in snaps)
 
-    _list()
+    live(draw, active=any(job.state.active for job in jobs), every=2.0)

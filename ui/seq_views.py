@@ -32,7 +32,7 @@ JOB_KEY = "seq_job"
 
 
 def seq_extra(snap: JobSnapshot | None) -> SequenceSnapshot | None:
-    extra = snap.extra if snap is not None else None
+    extra = snap.view if snap is not None else None
     return extra if isinstance(extra, SequenceSnapshot) else None
 
 

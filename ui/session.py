@@ -1,4 +1,5 @@
-"""Who is this visitor, and the one job manager shared by all of them."""
+"""Who is this visitor: the session id that owns jobs, the one job manager shared by all visitors, and this
+session's own model shelf."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.jobs import JobManager
+from core.shelf import Shelf
 
 
 @st.cache_resource
@@ -22,3 +24,8 @@ def session_id() -> str:
     if ctx is not None:
         return ctx.session_id
     return st.session_state.setdefault("_playground_session", uuid.uuid4().hex)
+
+
+def shelf() -> Shelf:
+    """This session's models (freed with the session)."""
+    return st.session_state.setdefault("_playground_shelf", Shelf())

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from core.data.planar import feature_label
+from core.i18n import text
 from core.inspect.planar import NetworkView
 
 ORANGE, BLUE, MIDDLE = (245, 147, 34), (8, 119, 189), (232, 234, 235)
@@ -44,28 +45,31 @@ def png_uri(values: np.ndarray) -> str:
 # ---------------------------------------------------------------------------------------------- surface
 def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
                      test: tuple[np.ndarray, np.ndarray] | None = None, *, discretize: bool = False,
-                     height: int = 420, colorbar_on: bool = True) -> go.Figure:
+                     height: int = 420, colorbar_on: bool = True, lang: str = "en") -> go.Figure:
     """The network's output over the plane, training points on top (and test points ringed in black)."""
     classification = view.problem == "classification"
     z = np.sign(view.surface) if discretize else view.surface
-    colorbar = {"title": {"text": "p(blue)" if classification else "prediction", "side": "right"},
+    prediction = text("planar.viz.prediction", lang)
+    colorbar = {"title": {"text": "p(blue)" if classification else prediction, "side": "right"},
                 "thickness": 10, "len": 0.9, "x": 1.01, "xanchor": "left", "xpad": 2, "outlinewidth": 0}
     if classification:
-        colorbar |= {"tickvals": [-1, 0, 1], "ticktext": ["0 · orange", "0.5", "1 · blue"]}
-    hover = "x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>" + ("2·p(blue)−1" if classification else "prediction") + " %{z:.2f}"
+        colorbar |= {"tickvals": [-1, 0, 1], "ticktext": [text("planar.viz.tick_orange", lang), "0.5",
+                                                          text("planar.viz.tick_blue", lang)]}
+    hover = "x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>" + ("2·p(blue)−1" if classification else prediction) + " %{z:.2f}"
     fig = go.Figure(go.Heatmap(x=view.axis, y=view.axis, z=np.round(z, 3), zmin=-1, zmax=1, colorscale=COLORSCALE,
                                zsmooth="best" if not discretize else False, colorbar=colorbar, showscale=colorbar_on,
                                hovertemplate=hover + "<extra></extra>", name="output"))
-    sets = [("train", train, "white", 1.0)]
+    sets = [(text("planar.viz.train", lang), train, "white", 1.0)]
     if test is not None:
-        sets.append(("test", test, "black", 1.6))
+        sets.append((text("planar.viz.test", lang), test, "black", 1.6))
+    target = text("planar.viz.target", lang)
     for name, (xy, y), edge, width in sets:
         colour = (2 * np.asarray(y, dtype=np.float32) - 1) if classification else np.asarray(y, dtype=np.float32)
         fig.add_trace(go.Scatter(
             x=xy[:, 0], y=xy[:, 1], mode="markers", name=f"{name} points", showlegend=False,
             marker={"color": colour, "colorscale": COLORSCALE, "cmin": -1, "cmax": 1, "size": 7,
                     "line": {"color": edge, "width": width}},
-            hovertemplate=f"{name}<br>x₁ %{{x:.2f}}<br>x₂ %{{y:.2f}}<br>target %{{customdata:.2f}}<extra></extra>",
+            hovertemplate=f"{name}<br>x₁ %{{x:.2f}}<br>x₂ %{{y:.2f}}<br>{target} %{{customdata:.2f}}<extra></extra>",
             customdata=np.asarray(y, dtype=np.float32)))
     extent = float(view.axis[-1])
     fig.update_xaxes(range=[-extent, extent], title_text="x₁", constrain="domain", zeroline=False)
@@ -127,7 +131,7 @@ def _atlas(tiles: list[tuple[float, float, np.ndarray]], box: float, x0: float, 
     return "data:image/webp;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def network_diagram(view: NetworkView, activation: str, *, height: int | None = None) -> go.Figure:
+def network_diagram(view: NetworkView, activation: str, *, height: int | None = None, lang: str = "en") -> go.Figure:
     """Every neuron as a small heatmap of its output over the plane, linked by weight-styled edges.
 
     Streamlit redraws a changed Plotly chart from scratch, so the figure is kept light for the browser: the
@@ -165,7 +169,7 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
             tiles.append((x, y, scaled[r]))
             centre_x.append(x)
             centre_y.append(y)
-            centre_text.append(_neuron_hover(view, c, r, activation))
+            centre_text.append(_neuron_hover(view, c, r, activation, lang))
             if kind == "input":
                 notes.append({"x": x - box / 2 - 0.15, "y": y, "text": feature_label(view.features[r]),
                               "showarrow": False, "xanchor": "right", "font": {"size": 13}})
@@ -179,9 +183,9 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
              "sizing": "stretch", "layer": "above"}
     top = y_top + 0.25
     for c, n in enumerate(widths):
-        title = "Input" if c == 0 else ("Output" if c == n_cols - 1 else f"Layer {c}")
-        unit = "feature" if c == 0 else "neuron"
-        sub = "" if c == n_cols - 1 else f"{n} {unit}{'s' * (n != 1)}"
+        title = text("planar.viz.input" if c == 0 else ("planar.viz.output" if c == n_cols - 1 else "planar.viz.layer"),
+                     lang, n=c)
+        sub = "" if c == n_cols - 1 else text("planar.viz.n_features" if c == 0 else "planar.viz.n_neurons", lang, n=n)
         notes.append({"x": xs[c], "y": top, "text": f"<b>{title}</b><br>{sub}", "showarrow": False,
                       "yanchor": "bottom", "font": {"size": 12}})
     bottom = y_bottom - 0.2
@@ -196,36 +200,36 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
     return unvalidated_figure(data, layout)
 
 
-def _name(view: NetworkView, column: int, index: int) -> str:
+def _name(view: NetworkView, column: int, index: int, lang: str) -> str:
     if column == 0:
         return feature_label(view.features[index])
     if column == len(view.neurons) - 1:
-        return "output"
+        return text("planar.viz.output_short", lang)
     return f"L{column}.{index + 1}"
 
 
-def _neuron_hover(view: NetworkView, column: int, index: int, activation: str) -> str:
+def _neuron_hover(view: NetworkView, column: int, index: int, activation: str, lang: str) -> str:
     if column == 0:
-        return f"input {feature_label(view.features[index])}"
+        return text("planar.viz.hover_input", lang, name=feature_label(view.features[index]))
     bias = float(view.biases[column - 1][index])
     incoming = view.weights[column - 1][index]
-    weights = "<br>".join(f"  from {_name(view, column - 1, i)}: {w:+.3f}" for i, w in enumerate(incoming))
+    weights = "<br>".join(text("planar.viz.hover_from", lang, name=_name(view, column - 1, i, lang), w=w)
+                          for i, w in enumerate(incoming))
     if column == len(view.neurons) - 1:
-        what = "2·σ(z) − 1" if view.problem == "classification" else "linear"
-        return f"<b>output neuron</b> ({what})<br>bias {bias:+.3f}<br>weights in:<br>{weights}"
-    return (f"<b>layer {column}, neuron {index + 1}</b><br>{activation}(w·x + b)<br>bias {bias:+.3f}<br>"
-            f"weights in:<br>{weights}")
+        what = "2·σ(z) − 1" if view.problem == "classification" else text("planar.viz.linear", lang)
+        return text("planar.viz.hover_output", lang, what=what, bias=bias, weights=weights)
+    return text("planar.viz.hover_neuron", lang, layer=column, n=index + 1, activation=activation, bias=bias,
+                weights=weights)
 
 
-def weight_legend() -> str:
+def weight_legend(lang: str = "en") -> str:
     """A one-line Markdown legend for the diagram."""
-    return ("Each square is one neuron's output over the whole input plane (orange negative, blue positive). "
-            "Lines are weights: blue positive, orange negative, thicker = larger |w|. Hover a neuron for its bias and "
-            "incoming weights.")
+    return text("planar.viz.legend", lang)
 
 
 # ---------------------------------------------------------------------------------------------- compare
-def compare_runs(runs: Sequence[dict], *, height: int = 260, metric: str = "test_loss") -> go.Figure:
+def compare_runs(runs: Sequence[dict], *, height: int = 260, metric: str = "test_loss", lang: str = "en"
+                 ) -> go.Figure:
     """Test-loss curves (against the epoch) of the last few runs, newest last."""
     fig = go.Figure()
     palette = ["#7f7f7f", "#9467bd", "#2ca02c", "#d62728", "#1f77b4", "#ff7f0e"]
@@ -241,8 +245,8 @@ def compare_runs(runs: Sequence[dict], *, height: int = 260, metric: str = "test
         fig.add_trace(go.Scatter(x=[p[0] for p in pairs], y=[p[1] for p in pairs], mode="lines",
                                  name=f"#{run['run']} {run['label']}{final}",
                                  line={"color": palette[k % len(palette)], "width": width}))
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text=metric.replace("_", " "), rangemode="tozero")
+    fig.update_xaxes(title_text=text("common.curves.epoch", lang))
+    fig.update_yaxes(title_text=text(f"planar.viz.{metric}", lang), rangemode="tozero")
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, uirevision="compare",
                       legend={"orientation": "v", "x": 1.02, "y": 1, "font": {"size": 11}})
     return fig

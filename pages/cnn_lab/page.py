@@ -48,7 +48,7 @@ with st.container(border=True):
                                                                             dataset.num_classes))
         return job
 
-    job_controls(JOB, make_job)
+    job_controls(JOB, make_job, lab="vision")
 
     def render(snap: JobSnapshot | None) -> None:
         left, right = st.columns([3, 2])
@@ -64,9 +64,9 @@ with st.container(border=True):
                 cols[2].metric("Learning rate", f"{snap.latest.get('lr', settings.lr):.2g}")
             st.plotly_chart(training_curves(snap), width="stretch", key="cnn_curves")
         with right:
-            extra = snap.extra if snap is not None else None
+            extra = snap.view if snap is not None else None
             if extra and extra.get("filters") is not None:
-                filters_panel(extra["filters"], snap.extra_step)
+                filters_panel(extra["filters"], snap.view_step)
             elif config is not None:
                 filters_panel(initial_filters(config, seed), None)
 

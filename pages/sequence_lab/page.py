@@ -27,7 +27,7 @@ def _make_job():
     return make_job(config, snapshot_every=every, eval_every=every, step_delay_s=delay)
 
 
-job_controls(JOB_KEY, _make_job, play_label="Train" if len(config.cells) == 1 else "Start race")
+job_controls(JOB_KEY, _make_job, lab="sequences", play_label="Train" if len(config.cells) == 1 else "Start race")
 
 views = ["Training", "Gates", "Gradients"] + (["Unit explorer"] if config.task == "chars" else [])
 view = st.segmented_control("View", views, default="Training", key="seq_view", label_visibility="collapsed",

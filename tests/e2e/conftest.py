@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.appserver import CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app
+from bench.appserver import CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app, warm_up
 
 
 @pytest.fixture(scope="session")
@@ -12,6 +12,8 @@ def app_url():
     port = free_port()
     # Jobs of closed test pages stop soon after nobody watches them, so they do not slow later tests down.
     proc = start_app(port, env={"PLAYGROUND_IDLE_TIMEOUT_S": "20"})
+    if chromium_path() is not None:
+        warm_up(f"http://127.0.0.1:{port}")
     yield f"http://127.0.0.1:{port}"
     stop_app(proc)
 
