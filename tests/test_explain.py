@@ -175,7 +175,8 @@ def test_feature_vector_models_run_the_applicable_methods():
 def _page_with(state: dict):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "explain" / "page.py"), default_timeout=120)
+    page = Path(__file__).resolve().parents[1] / "pages" / "explain" / "page.py"
+    at = AppTest.from_file(str(page), default_timeout=120)
     for key, value in state.items():
         at.session_state[key] = value
     at.run()

@@ -46,10 +46,10 @@ def shelf_table() -> None:
     if not entries:
         st.caption(t("common.shelf.none_yet"))
         return
-    rows = [{t("common.shelf.lab"): lab_title(e.lab), t("common.shelf.model"): show(e.title), t("common.shelf.state"):
-             t(f"common.state.{e.state}"), t("common.shelf.steps"): e.step, t("common.shelf.score"): score(e),
-             t("common.shelf.params"): e.parameters, t("common.shelf.size"): f"{e.size_bytes / 1024:,.1f} KiB" if e.size_bytes
-             else ""} for e in entries]
+    rows = [{t("common.shelf.lab"): lab_title(e.lab), t("common.shelf.model"): show(e.title),
+             t("common.shelf.state"): t(f"common.state.{e.state}"), t("common.shelf.steps"): e.step,
+             t("common.shelf.score"): score(e), t("common.shelf.params"): e.parameters,
+             t("common.shelf.size"): f"{e.size_bytes / 1024:,.1f} KiB" if e.size_bytes else ""} for e in entries]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
