@@ -34,11 +34,11 @@ from core.data.sequences import make_series
 from core.errors import ConfigError, DataError, PlaygroundError
 from core.explain.methods import ExplainOptions
 from core.jobs import JobState, TrainingJob
+from core.labs.planar import Config as BuilderConfig
+from core.labs.planar import make_job, make_trainer
 from core.models.audio import DigitSpec
 from core.models.cnn import CNNConfig, ConvBlock, layer_table, validate
 from core.models.recurrent import RecurrentNet
-from core.labs.planar import Config as BuilderConfig
-from core.labs.planar import make_job, make_trainer
 from core.neuron import gradient_through_stack
 from core.sequence_lab import SequenceConfig, build_trainer
 from core.training import make_optimizer

@@ -16,10 +16,10 @@ from core.data import DATASETS
 from core.data.planar import FEATURES, make_planar, planar_names, transform
 from core.errors import ConfigError
 from core.jobs import JobState, build_seeded
-from core.models import MODELS
-from core.models.mlp import MLP, MLPSpec, weight_penalty
 from core.labs.planar import PRESETS, SPIRAL_PRESET, initial_view, make_job, make_trainer, steps_to_target
 from core.labs.planar import Config as BuilderConfig
+from core.models import MODELS
+from core.models.mlp import MLP, MLPSpec, weight_penalty
 from core.viz.planar import compare_runs, decision_surface, network_diagram
 
 
