@@ -1,0 +1,143 @@
+"""The architectures a model card may name: how to describe a live network as JSON, and how to build a fresh one
+of the same shape back from that JSON (then ``load_state_dict`` fills in the weights; nothing is unpickled).
+
+A lab whose models should be exported and re-imported registers each network class once, next to its builder::
+
+    from core.compress.architectures import register_architecture
+
+    register_architecture("mlp", MLP, labs=("planar",),
+                          describe=lambda model, shape: {**asdict(model.spec), "hidden": list(model.spec.hidden)},
+                          build=lambda arch: MLP(MLPSpec(**{**arch, "hidden": tuple(arch["hidden"])})))
+
+- ``describe(model, input_shape) -> dict``: JSON-safe constructor arguments. The card stores
+  ``{"kind": name, **describe(model, shape)}`` under ``"model"``;
+- ``build(arch) -> nn.Module``: an untrained network from that dict (``"kind"`` removed). Raise ``ConfigError``,
+  ``TypeError``, ``ValueError`` or ``KeyError`` for arguments that cannot work: the importer reports them as a
+  ``DataError`` that names the card;
+- ``labs``: the labs whose cards may use it (a card naming any other lab is refused).
+
+The playground's own networks are registered below: the network builder's MLP, the CNN lab's ConvNet, the
+sequence lab's RecurrentNet, the audio lab's log-mel CNN and MFCC LSTM/GRU, and this page's distillation student.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from core.models.audio import MelCNN, MfccRNN, build_mel_cnn, build_mfcc_gru, build_mfcc_lstm
+from core.models.cnn import CNNConfig, ConvBlock, ConvNet, build_cnn
+from core.models.mlp import MLP, MLPSpec
+from core.models.recurrent import RecurrentNet
+from core.registry import Registry
+
+from .distill import StudentMLP
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """One registered network class (see the module docstring)."""
+
+    name: str
+    module: type[nn.Module]
+    describe: Callable[[nn.Module, tuple[int, ...]], dict[str, Any]]
+    build: Callable[[Mapping[str, Any]], nn.Module]
+    labs: tuple[str, ...] = ()
+
+
+ARCHITECTURES: Registry[Architecture] = Registry("architecture")
+
+
+def register_architecture(name: str, module: type[nn.Module], *, describe: Callable, build: Callable,
+                          labs: tuple[str, ...] = ()) -> Architecture:
+    """Add ``name`` to :data:`ARCHITECTURES` (each name once)."""
+    arch = Architecture(name, module, describe, build, tuple(labs))
+    ARCHITECTURES.register(name, family="architecture")(arch)
+    return arch
+
+
+def architecture_of(model: nn.Module) -> Architecture | None:
+    """The registered architecture of ``model``'s exact class, if any."""
+    return next((e.value for e in ARCHITECTURES if type(model) is e.value.module), None)
+
+
+def architecture_labs() -> set[str]:
+    return {lab for e in ARCHITECTURES for lab in e.value.labs}
+
+
+# ---------------------------------------------------------------------------------------------- the labs' networks
+def _mlp_describe(model: MLP, shape: tuple[int, ...]) -> dict[str, Any]:
+    return {**dataclasses.asdict(model.spec), "hidden": list(model.spec.hidden)}
+
+
+def _mlp_build(arch: Mapping[str, Any]) -> MLP:
+    return MLP(MLPSpec(**{**arch, "hidden": tuple(int(h) for h in arch["hidden"])}))
+
+
+def _cnn_describe(model: ConvNet, shape: tuple[int, ...]) -> dict[str, Any]:
+    return {**dataclasses.asdict(model.config), "fc": list(model.config.fc)}
+
+
+def _cnn_build(arch: Mapping[str, Any]) -> ConvNet:
+    data = dict(arch)
+    data["blocks"] = tuple(ConvBlock(**b) for b in data["blocks"])
+    data["fc"] = tuple(int(f) for f in data["fc"])
+    return build_cnn(CNNConfig(**data))
+
+
+def _recurrent_describe(model: RecurrentNet, shape: tuple[int, ...]) -> dict[str, Any]:
+    emb = model.embedding
+    return {"cell": model.cell, "input_size": emb.num_embeddings if emb is not None else model.rnn.input_size,
+            "output_size": model.head.out_features, "hidden_size": model.hidden_size, "num_layers": model.num_layers,
+            "dropout": float(model.drop.p), "bidirectional": model.bidirectional,
+            "vocab_size": emb.num_embeddings if emb is not None else None,
+            "embed_dim": emb.embedding_dim if emb is not None else 32, "per_step": model.per_step}
+
+
+def _recurrent_build(arch: Mapping[str, Any]) -> RecurrentNet:
+    args = dict(arch)
+    return RecurrentNet(args.pop("cell"), args.pop("input_size"), args.pop("output_size"), **args)
+
+
+def _mel_describe(model: MelCNN, shape: tuple[int, ...]) -> dict[str, Any]:
+    channels = [m.out_channels for m in model.features if isinstance(m, nn.Conv2d)]
+    return {"n_mels": int(model.norm.mean.shape[0]), "n_frames": int(shape[-1]), "channels": channels,
+            "dropout": float(model.dropout.p), "n_classes": model.head.out_features}
+
+
+def _mel_build(arch: Mapping[str, Any]) -> MelCNN:
+    return build_mel_cnn(arch["n_mels"], arch["n_frames"], tuple(arch["channels"]), arch["dropout"], arch["n_classes"])
+
+
+def _mfcc_describe(model: MfccRNN, shape: tuple[int, ...]) -> dict[str, Any]:
+    return {"cell": model.cell, "n_features": int(model.norm.mean.shape[0]), "hidden": model.rnn.hidden_size,
+            "layers": model.rnn.num_layers, "bidirectional": model.rnn.bidirectional,
+            "dropout": float(model.dropout.p), "n_classes": model.head.out_features, "readout": model.readout}
+
+
+def _mfcc_build(arch: Mapping[str, Any]) -> MfccRNN:
+    args = dict(arch)
+    builder = {"LSTM": build_mfcc_lstm, "GRU": build_mfcc_gru}[args.pop("cell")]
+    return builder(**args)
+
+
+def _student_describe(model: StudentMLP, shape: tuple[int, ...]) -> dict[str, Any]:
+    return {"n_inputs": int(model.mean.shape[0]), "hidden": list(model.hidden), "n_classes": model.net[-1].out_features}
+
+
+def _student_build(arch: Mapping[str, Any]) -> StudentMLP:
+    return StudentMLP(int(arch["n_inputs"]), tuple(int(h) for h in arch["hidden"]), int(arch["n_classes"]))
+
+
+register_architecture("mlp", MLP, describe=_mlp_describe, build=_mlp_build, labs=("planar",))
+register_architecture("cnn", ConvNet, describe=_cnn_describe, build=_cnn_build, labs=("cnn", "explain", "compress"))
+register_architecture("recurrent", RecurrentNet, describe=_recurrent_describe, build=_recurrent_build,
+                      labs=("sequences",))
+register_architecture("mel_cnn", MelCNN, describe=_mel_describe, build=_mel_build, labs=("audio", "compress"))
+register_architecture("mfcc_rnn", MfccRNN, describe=_mfcc_describe, build=_mfcc_build, labs=("audio",))
+register_architecture("student_mlp", StudentMLP, describe=_student_describe, build=_student_build,
+                      labs=("compress",))
