@@ -34,11 +34,12 @@ TRAIN_COLOR, VAL_COLOR, BEST_COLOR = "#1f77b4", "#ff7f0e", "#2ca02c"
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf")
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
-MAX_PATH_POINTS = 400  # per optimizer drawn on the contour
+MAX_PATH_POINTS = 300  # per optimizer drawn on the contour
+FRAME_POINTS = 100  # per optimizer in each animation frame
 
 
-def _t(lang: str, name: str, **params: object) -> str:
-    return text(f"craft.viz.{name}", lang, **params)
+def _t(lang: str, key: str, /, **params: object) -> str:
+    return text(f"craft.viz.{key}", lang, **params)
 
 
 def _label(lang: str, table: str, name: str) -> str:
@@ -78,13 +79,14 @@ def race_figure(view: RaceView, grid: SurfaceGrid, *, lang: str = "en", frames: 
     fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name=_t(lang, "start"),
                              marker={"symbol": "x", "size": 11, "color": "white"}))
     idx = _thin(view.path.shape[1], MAX_PATH_POINTS)
+    paths = view.path  # float32: plotly sends numpy arrays as compact binary
     labels = []
     for k, name in enumerate(view.names):
         label = f"{_label(lang, 'optimizers', name)} · {view.rates[k]:g}"
         if view.diverged[k] >= 0:
             label += " · " + _t(lang, "diverged_at", step=int(view.diverged[k]))
         labels.append(label)
-        path = view.path[k, idx]
+        path = paths[k, idx]
         fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines", name=label, legendgroup=name,
                                  line={"color": color_of(name), "width": 2}))
         fig.add_trace(go.Scatter(x=path[-1:, 0], y=path[-1:, 1], mode="markers", showlegend=False, legendgroup=name,
@@ -95,20 +97,21 @@ def race_figure(view: RaceView, grid: SurfaceGrid, *, lang: str = "en", frames: 
     fig.update_layout(height=height, margin=MARGIN, title=_t(lang, "race_title", steps=view.step),
                       legend={"orientation": "h", "y": -0.12}, uirevision="race")
     if frames and len(idx) > 1:
-        _animate(fig, view, idx, frames, lang)
+        _animate(fig, paths, idx, frames, lang)
     return fig
 
 
-def _animate(fig: go.Figure, view: RaceView, idx: np.ndarray, frames: int, lang: str) -> None:
+def _animate(fig: go.Figure, paths: np.ndarray, idx: np.ndarray, frames: int, lang: str) -> None:
     first = 3  # contour, minima, start
-    traces = list(range(first, first + 2 * len(view.names)))
+    traces = list(range(first, first + 2 * len(paths)))
     stops = idx[_thin(len(idx), frames)]
     out = []
     for stop in stops:
         upto = idx[idx <= stop]
+        upto = upto[_thin(len(upto), FRAME_POINTS)]  # frames carry fewer points than the final paths
         data = []
-        for k in range(len(view.names)):
-            path = view.path[k, upto]
+        for k in range(len(paths)):
+            path = paths[k, upto]
             data += [go.Scatter(x=path[:, 0], y=path[:, 1]), go.Scatter(x=path[-1:, 0], y=path[-1:, 1])]
         out.append(go.Frame(data=data, traces=traces, name=str(int(stop))))
     fig.frames = out

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import optuna
+import torch
 
 from core.errors import ConfigError
 
@@ -80,18 +81,20 @@ def trial_config(base: Config, params: dict[str, Any]) -> Config:
 def run_trial(config: Config, report: Report | None = None) -> float:
     """Train one trial in this thread, evaluating every epoch; its best validation accuracy. ``report`` gets each
     epoch's accuracy and returns True to prune (then ``optuna.TrialPruned`` is raised)."""
-    trainer = DigitsTrainer(config)
-    best = 0.0
-    for epoch in range(1, config.epochs + 1):
-        for _ in range(trainer.steps_per_epoch):
-            out = trainer.train_step()
-            if not math.isfinite(out["loss"]):
-                return best  # diverged: what it reached so far
-        accuracy = trainer.evaluate()["val_accuracy"]
-        best = max(best, accuracy)
-        if report is not None and report(epoch, accuracy):
-            raise optuna.TrialPruned()
-    return best
+    with torch.random.fork_rng(devices=[]):  # dropout draws from torch's generator: seed it for a repeatable score
+        torch.manual_seed(config.seed)
+        trainer = DigitsTrainer(config)
+        best = 0.0
+        for epoch in range(1, config.epochs + 1):
+            for _ in range(trainer.steps_per_epoch):
+                out = trainer.train_step()
+                if not math.isfinite(out["loss"]):
+                    return best  # diverged: what it reached so far
+            accuracy = trainer.evaluate()["val_accuracy"]
+            best = max(best, accuracy)
+            if report is not None and report(epoch, accuracy):
+                raise optuna.TrialPruned()
+        return best
 
 
 # ---------------------------------------------------------------------------------------------- the view
