@@ -20,7 +20,7 @@ from core.labs.generative.metrics import threshold_metrics
 from core.labs.generative.views import AnomalyReport, AutoencoderView, Gan2dView, LatentGrid
 from core.viz.images import image_grid, montage
 
-REAL, FAKE, ARROW = "#1b9e77", "#7b5cc4", "#333333"
+REAL, FAKE, ARROW = "#1b9e77", "#4a2a8c", "#333333"
 D_SCALE = [[0.0, "rgb(123,92,196)"], [0.5, "rgb(245,245,245)"], [1.0, "rgb(27,158,119)"]]  # fake → real
 DIGIT_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                 "#bcbd22", "#17becf")
@@ -55,9 +55,10 @@ def _arrow_trace(start: np.ndarray, vec: np.ndarray, length: float, name: str) -
 
 def gan_plane(view: Gan2dView, lang: str = "en", *, show_d: bool = True, show_density: bool = True,
               show_real: bool = True, show_fake: bool = True, show_arrows: bool = True, show_modes: bool = False,
-              arrow_length: float = 0.5, height: int = 480) -> go.Figure:
+              arrow_length: float = 0.5, max_arrows: int = 150, height: int = 480) -> go.Figure:
     """GAN Lab's layered plane: D's heatmap behind, the real density's contours, real (green) and generated
-    (purple) samples, and the generator's gradient arrows on its samples (the longest ``arrow_length`` long)."""
+    (purple) samples, and the generator's gradient arrows on (up to ``max_arrows`` of) its samples, the longest
+    ``arrow_length`` long."""
     fig = go.Figure()
     extent = view.extent
     if show_d:
@@ -85,10 +86,11 @@ def gan_plane(view: Gan2dView, lang: str = "en", *, show_d: bool = True, show_de
                                  hovertemplate=_t("real", lang) + "<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
     if show_fake:
         fig.add_trace(go.Scatter(x=view.fake[:, 0], y=view.fake[:, 1], mode="markers", name=_t("generated", lang),
-                                 marker={"color": FAKE, "size": 5, "line": {"color": "white", "width": 0.5}},
+                                 marker={"color": FAKE, "size": 6, "line": {"color": "white", "width": 1}},
                                  hovertemplate=_t("generated", lang) + "<br>%{x:.2f}, %{y:.2f}<extra></extra>"))
     if show_arrows:
-        fig.add_trace(_arrow_trace(view.fake, view.arrows, arrow_length, _t("arrows", lang)))
+        every = max(1, -(-len(view.fake) // max_arrows))
+        fig.add_trace(_arrow_trace(view.fake[::every], view.arrows[::every], arrow_length, _t("arrows", lang)))
     if show_modes:
         for (cx, cy), r, hit in zip(view.modes, view.mode_radii, view.covered, strict=True):
             fig.add_shape(type="circle", x0=cx - r, x1=cx + r, y0=cy - r, y1=cy + r,

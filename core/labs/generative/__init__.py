@@ -19,7 +19,7 @@ from core.errors import ConfigError
 from core.explain.methods import InputSpec
 from core.explain.source import Explainable, private_copy
 from core.i18n import Message, Term
-from core.jobs import TrainingJob
+from core.jobs import TrainingJob, build_seeded
 
 from .autoencoder import AutoencoderTrainer, corrupt
 from .config import AE_MODES, GAN_MODES, MODE_PRESETS, MODES, PRESETS, Config, preset_for
@@ -30,9 +30,9 @@ from .views import AnomalyReport, AutoencoderView, Gan2dView, ImageGanView, Late
 __all__ = [
     "AE_MODES", "GAN_MODES", "MODES", "MODE_PRESETS", "PRESETS", "AnomalyReport", "AutoencoderTrainer",
     "AutoencoderView", "Config", "DcganTrainer", "Gan2dTrainer", "Gan2dView", "ImageGanView", "LatentGrid",
-    "anomaly_scores", "apply_config", "corrupt", "decode_grid", "decode_point", "explainable", "interpolate",
-    "latent_traversal", "make_job", "make_trainer", "preset_for", "reconstruct_images", "sample_prior",
-    "step_discriminator", "step_generator", "threshold_metrics",
+    "anomaly_scores", "apply_config", "corrupt", "decode_grid", "decode_point", "explainable", "fresh_view",
+    "initial_view", "interpolate", "latent_traversal", "make_job", "make_trainer", "preset_for",
+    "reconstruct_images", "sample_prior", "step_discriminator", "step_generator", "threshold_metrics",
 ]
 
 Trainer = Gan2dTrainer | DcganTrainer | AutoencoderTrainer
@@ -52,13 +52,31 @@ def make_trainer(config: Config) -> Trainer:
     return AutoencoderTrainer(config)
 
 
-def make_job(config: Config, *, start_paused: bool = False) -> TrainingJob:
-    """A training job for ``config`` (checked here, so a bad value fails in the page, not in the job thread)."""
+def make_job(config: Config, *, total_steps: int | None = -1, pause_unwatched_s: float | None = None,
+             start_paused: bool = False) -> TrainingJob:
+    """A training job for ``config`` (checked here, so a bad value fails in the page, not in the job thread).
+
+    It runs ``config.steps`` steps (``total_steps`` overrides; None: until paused) with ``config.step_delay_ms``
+    between them (the slow mode); with ``pause_unwatched_s`` it pauses itself when its page stops drawing it.
+    GAN losses may rise and fall, so only the autoencoders get the "loss keeps growing" check."""
     config.validate()
-    return TrainingJob(functools.partial(make_trainer, config), name=f"generative-{config.mode}",
-                       total_steps=config.steps, eval_every=EVAL_EVERY.get(config.mode, 50),
-                       snapshot_every=SNAPSHOT_EVERY.get(config.mode, 25), seed=config.seed,
-                       step_delay_s=config.step_delay_ms / 1000, start_paused=start_paused)
+    return TrainingJob(functools.partial(make_trainer, config),
+                       name=Message("generative.job", mode=Term(f"generative.modes.{config.mode}")),
+                       total_steps=config.steps if total_steps == -1 else total_steps,
+                       eval_every=EVAL_EVERY.get(config.mode, 50), snapshot_every=SNAPSHOT_EVERY.get(config.mode, 25),
+                       seed=config.seed, step_delay_s=config.step_delay_ms / 1000, start_paused=start_paused,
+                       pause_unwatched_s=pause_unwatched_s, diverge_factor=None if config.is_gan else 3.0,
+                       lab="generative")
+
+
+def initial_view(config: Config) -> View:
+    """The untrained models exactly as Play will start them (same seed), for the preview."""
+    return build_seeded(functools.partial(make_trainer, config), config.seed).snapshot()
+
+
+def fresh_view(trainer: Trainer) -> View:
+    """The models right now (not the last rate-limited view): what a paused page shows."""
+    return trainer.snapshot()
 
 
 # ---------------------------------------------------------------------------------------------- actions
@@ -235,10 +253,11 @@ class AnomalyScorer(nn.Module):
         return (mse - self.threshold) / self.scale
 
 
-def explainable(trainer: Trainer) -> Explainable | None:
+def explainable(trainer: Trainer) -> Explainable:
     """The model the Explain page can open, as a one-logit classifier (``binary``): the 2-D GAN's and the
-    DCGAN's discriminator (real vs generated), the anomaly detector (anomaly vs normal). Plain, variational and
-    denoising autoencoders have no class to explain: None."""
+    DCGAN's discriminator (real vs generated); for every autoencoder its reconstruction error read as
+    "anomaly" (error above the 95th percentile of the validation errors) — so attributions show which pixels the
+    autoencoder fails to reproduce. The encoder itself is not offered: its code has no classes to explain."""
     cfg = trainer.config
     card = cfg.card()
     if isinstance(trainer, Gan2dTrainer):
@@ -256,18 +275,22 @@ def explainable(trainer: Trainer) -> Explainable | None:
                          mean=trainer.images.mean(dim=0).cpu().numpy())
         return Explainable("generative", "image", private_copy(trainer.D), spec, torch.cat([real, fake]),
                            _labels(len(real), len(fake)), Message("generative.explain.dcgan"), binary=True, card=card)
-    if isinstance(trainer, AutoencoderTrainer) and trainer.mode == "anomaly":
+    if isinstance(trainer, AutoencoderTrainer):
         report = trainer.anomaly_report()
         scale = float(np.std(report.scores)) or 1.0
         model = AnomalyScorer(private_copy(trainer.model), report.threshold, scale).eval()
         spec = InputSpec(shape=(1, 16, 16), class_names=_classes("normal", "anomaly"), low=0.0, high=1.0,
                          mean=trainer.x.mean(dim=0).cpu().numpy())
-        card = card | {"metrics": {"auc": report.auc}}
+        if trainer.mode == "anomaly":
+            truth = report.anomalous
+            description = Message("generative.explain.anomaly", classes=", ".join(map(str, cfg.normal_digits)))
+        else:  # no anomalies by construction: the labels are the model's own verdicts
+            truth = report.scores >= report.threshold
+            description = Message("generative.explain.recon_error", mode=Term(f"generative.modes.{trainer.mode}"))
+        card = card | {"metrics": {"auc": report.auc} if trainer.mode == "anomaly" else {}}
         return Explainable("generative", "image", model, spec, trainer.x_test.cpu(),
-                           torch.from_numpy(report.anomalous.astype(np.int64)),
-                           Message("generative.explain.anomaly", classes=", ".join(map(str, cfg.normal_digits))),
-                           binary=True, card=card)
-    return None
+                           torch.from_numpy(truth.astype(np.int64)), description, binary=True, card=card)
+    raise ConfigError("generative.errors.wrong_mode", action=Term("generative.actions.explain"))
 
 
 def _classes(negative: str, positive: str) -> list[str]:

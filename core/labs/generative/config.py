@@ -127,5 +127,6 @@ MODE_PRESETS: dict[str, str] = {"gan2d": "ring_fixed", "dcgan": "dcgan", "autoen
 def preset_for(mode: str) -> Config:
     """The settings a page starts from when the visitor picks ``mode``."""
     if mode not in MODE_PRESETS:
-        raise ConfigError("common.config.choice", field="mode", value=mode, choices=", ".join(MODES))
+        raise ConfigError("common.config.choice", field=Config.field("mode").label, value=mode,
+                          choices=", ".join(MODES))
     return PRESETS[MODE_PRESETS[mode]]
