@@ -5,7 +5,7 @@ A lab whose models should be exported and re-imported registers each network cla
 
     from core.compress.architectures import register_architecture
 
-    register_architecture("mlp", MLP, labs=("planar",),
+    register_architecture("mlp", MLP, labs=("planar",),   # or "core.models.mlp:MLP"
                           describe=lambda model, shape: {**asdict(model.spec), "hidden": list(model.spec.hidden)},
                           build=lambda arch: MLP(MLPSpec(**{**arch, "hidden": tuple(arch["hidden"])})))
 
@@ -29,13 +29,7 @@ from typing import Any
 
 from torch import nn
 
-from core.models.audio import MelCNN, MfccRNN, build_mel_cnn, build_mfcc_gru, build_mfcc_lstm
-from core.models.cnn import CNNConfig, ConvBlock, ConvNet, build_cnn
-from core.models.mlp import MLP, MLPSpec
-from core.models.recurrent import RecurrentNet
 from core.registry import Registry
-
-from .distill import StudentMLP
 
 
 @dataclass(frozen=True)
@@ -43,7 +37,7 @@ class Architecture:
     """One registered network class (see the module docstring)."""
 
     name: str
-    module: type[nn.Module]
+    module: str  # "package.module:ClassName" of the class it describes (no import until a card is built)
     describe: Callable[[nn.Module, tuple[int, ...]], dict[str, Any]]
     build: Callable[[Mapping[str, Any]], nn.Module]
     labs: tuple[str, ...] = ()
@@ -52,17 +46,23 @@ class Architecture:
 ARCHITECTURES: Registry[Architecture] = Registry("architecture")
 
 
-def register_architecture(name: str, module: type[nn.Module], *, describe: Callable, build: Callable,
+def class_path(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def register_architecture(name: str, module: type[nn.Module] | str, *, describe: Callable, build: Callable,
                           labs: tuple[str, ...] = ()) -> Architecture:
-    """Add ``name`` to :data:`ARCHITECTURES` (each name once)."""
-    arch = Architecture(name, module, describe, build, tuple(labs))
+    """Add ``name`` to :data:`ARCHITECTURES` (each name once); ``module`` is the class or its
+    ``"package.module:ClassName"``."""
+    arch = Architecture(name, module if isinstance(module, str) else class_path(module), describe, build, tuple(labs))
     ARCHITECTURES.register(name, family="architecture")(arch)
     return arch
 
 
 def architecture_of(model: nn.Module) -> Architecture | None:
     """The registered architecture of ``model``'s exact class, if any."""
-    return next((e.value for e in ARCHITECTURES if type(model) is e.value.module), None)
+    path = class_path(type(model))
+    return next((e.value for e in ARCHITECTURES if e.value.module == path), None)
 
 
 def architecture_labs() -> set[str]:
@@ -70,26 +70,31 @@ def architecture_labs() -> set[str]:
 
 
 # ---------------------------------------------------------------------------------------------- the labs' networks
-def _mlp_describe(model: MLP, shape: tuple[int, ...]) -> dict[str, Any]:
+# Builders import their lab's module when a card is built, so this registry loads without them.
+def _mlp_describe(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
     return {**dataclasses.asdict(model.spec), "hidden": list(model.spec.hidden)}
 
 
-def _mlp_build(arch: Mapping[str, Any]) -> MLP:
+def _mlp_build(arch: Mapping[str, Any]) -> nn.Module:
+    from core.models.mlp import MLP, MLPSpec
+
     return MLP(MLPSpec(**{**arch, "hidden": tuple(int(h) for h in arch["hidden"])}))
 
 
-def _cnn_describe(model: ConvNet, shape: tuple[int, ...]) -> dict[str, Any]:
+def _cnn_describe(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
     return {**dataclasses.asdict(model.config), "fc": list(model.config.fc)}
 
 
-def _cnn_build(arch: Mapping[str, Any]) -> ConvNet:
+def _cnn_build(arch: Mapping[str, Any]) -> nn.Module:
+    from core.models.cnn import CNNConfig, ConvBlock, build_cnn
+
     data = dict(arch)
     data["blocks"] = tuple(ConvBlock(**b) for b in data["blocks"])
     data["fc"] = tuple(int(f) for f in data["fc"])
     return build_cnn(CNNConfig(**data))
 
 
-def _recurrent_describe(model: RecurrentNet, shape: tuple[int, ...]) -> dict[str, Any]:
+def _recurrent_describe(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
     emb = model.embedding
     return {"cell": model.cell, "input_size": emb.num_embeddings if emb is not None else model.rnn.input_size,
             "output_size": model.head.out_features, "hidden_size": model.hidden_size, "num_layers": model.num_layers,
@@ -98,46 +103,54 @@ def _recurrent_describe(model: RecurrentNet, shape: tuple[int, ...]) -> dict[str
             "embed_dim": emb.embedding_dim if emb is not None else 32, "per_step": model.per_step}
 
 
-def _recurrent_build(arch: Mapping[str, Any]) -> RecurrentNet:
+def _recurrent_build(arch: Mapping[str, Any]) -> nn.Module:
+    from core.models.recurrent import RecurrentNet
+
     args = dict(arch)
     return RecurrentNet(args.pop("cell"), args.pop("input_size"), args.pop("output_size"), **args)
 
 
-def _mel_describe(model: MelCNN, shape: tuple[int, ...]) -> dict[str, Any]:
+def _mel_describe(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
     channels = [m.out_channels for m in model.features if isinstance(m, nn.Conv2d)]
     return {"n_mels": int(model.norm.mean.shape[0]), "n_frames": int(shape[-1]), "channels": channels,
             "dropout": float(model.dropout.p), "n_classes": model.head.out_features}
 
 
-def _mel_build(arch: Mapping[str, Any]) -> MelCNN:
+def _mel_build(arch: Mapping[str, Any]) -> nn.Module:
+    from core.models.audio import build_mel_cnn
+
     return build_mel_cnn(arch["n_mels"], arch["n_frames"], tuple(arch["channels"]), arch["dropout"], arch["n_classes"])
 
 
-def _mfcc_describe(model: MfccRNN, shape: tuple[int, ...]) -> dict[str, Any]:
+def _mfcc_describe(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
     return {"cell": model.cell, "n_features": int(model.norm.mean.shape[0]), "hidden": model.rnn.hidden_size,
             "layers": model.rnn.num_layers, "bidirectional": model.rnn.bidirectional,
             "dropout": float(model.dropout.p), "n_classes": model.head.out_features, "readout": model.readout}
 
 
-def _mfcc_build(arch: Mapping[str, Any]) -> MfccRNN:
+def _mfcc_build(arch: Mapping[str, Any]) -> nn.Module:
+    from core.models.audio import build_mfcc_gru, build_mfcc_lstm
+
     args = dict(arch)
     builder = {"LSTM": build_mfcc_lstm, "GRU": build_mfcc_gru}[args.pop("cell")]
     return builder(**args)
 
 
-def _student_describe(model: StudentMLP, shape: tuple[int, ...]) -> dict[str, Any]:
+def _student_describe(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
     return {"n_inputs": int(model.mean.shape[0]), "hidden": list(model.hidden), "n_classes": model.net[-1].out_features}
 
 
-def _student_build(arch: Mapping[str, Any]) -> StudentMLP:
+def _student_build(arch: Mapping[str, Any]) -> nn.Module:
+    from .distill import StudentMLP
+
     return StudentMLP(int(arch["n_inputs"]), tuple(int(h) for h in arch["hidden"]), int(arch["n_classes"]))
 
 
-register_architecture("mlp", MLP, describe=_mlp_describe, build=_mlp_build, labs=("planar",))
-register_architecture("cnn", ConvNet, describe=_cnn_describe, build=_cnn_build, labs=("cnn", "explain", "compress"))
-register_architecture("recurrent", RecurrentNet, describe=_recurrent_describe, build=_recurrent_build,
-                      labs=("sequences",))
-register_architecture("mel_cnn", MelCNN, describe=_mel_describe, build=_mel_build, labs=("audio", "compress"))
-register_architecture("mfcc_rnn", MfccRNN, describe=_mfcc_describe, build=_mfcc_build, labs=("audio",))
-register_architecture("student_mlp", StudentMLP, describe=_student_describe, build=_student_build,
-                      labs=("compress",))
+for _name, _path, _describe, _build, _labs in (
+        ("mlp", "core.models.mlp:MLP", _mlp_describe, _mlp_build, ("planar",)),
+        ("cnn", "core.models.cnn:ConvNet", _cnn_describe, _cnn_build, ("cnn", "explain", "compress")),
+        ("recurrent", "core.models.recurrent:RecurrentNet", _recurrent_describe, _recurrent_build, ("sequences",)),
+        ("mel_cnn", "core.models.audio:MelCNN", _mel_describe, _mel_build, ("audio", "compress")),
+        ("mfcc_rnn", "core.models.audio:MfccRNN", _mfcc_describe, _mfcc_build, ("audio",)),
+        ("student_mlp", "core.compress.distill:StudentMLP", _student_describe, _student_build, ("compress",))):
+    register_architecture(_name, _path, describe=_describe, build=_build, labs=_labs)

@@ -21,7 +21,6 @@ from torch.nn import functional as F
 
 from core.device import best_device
 from core.errors import ConfigError
-from core.models.audio import build_mel_cnn
 from core.models.cnn import CNNConfig, ConvBlock, build_cnn
 from core.training import accuracy, gradient_norm, make_optimizer
 
@@ -104,6 +103,8 @@ def make_student(kind: str, input_shape: tuple[int, ...], n_classes: int, width:
         return build_cnn(CNNConfig(c, h, n_classes, blocks=(ConvBlock(width), ConvBlock(2 * width)), fc=(),
                                    name="student"))
     if len(input_shape) == 2:
+        from core.models.audio import build_mel_cnn  # the audio lab's network, loaded only when asked for
+
         model = build_mel_cnn(input_shape[0], input_shape[1], (width, 2 * width), 0.1, n_classes)
         rows = x_train.float().transpose(0, 1).reshape(input_shape[0], -1)
         model.norm.mean.copy_(rows.mean(1, keepdim=True))

@@ -163,6 +163,8 @@ def model_card(source: Explainable) -> dict[str, Any]:
     else:
         raise DataError("compress.errors.not_exportable", model=type(model).__name__)
     card = {k: v for k, v in source.card.items() if k not in ("model", "format", "version")}
+    if lab_model is not None and dict(lab_model) != described:
+        card["lab_model"] = dict(lab_model)  # the lab's own words for it (its page may read them back)
     card.update({
         "format": FORMAT, "version": VERSION, "lab": source.lab, "kind": source.kind, "binary": source.binary,
         "model": described, "input": _spec_card(source.spec, source.x_test.dtype),
