@@ -1,0 +1,1 @@
+"""Environments for the reinforcement-learning lab (``gymnasium.Env`` subclasses and their makers)."""
