@@ -72,6 +72,7 @@ from .surfaces import (
     race,
     surface_grid,
     tune_rates,
+    tuned_rates,
 )
 from .table import TableTrainer, TableView, table_data
 
@@ -252,5 +253,5 @@ __all__ = [
     "compare_searches", "current_view", "explainable", "format_rates", "grid_size", "kfold", "lr_curve",
     "make_job", "make_scheduler", "make_trainer", "parse_rates", "pipeline_view", "planned_steps", "race",
     "race_now", "range_test", "reset", "run_schedule_curves", "run_trial", "schedule_curves", "steps_per_epoch",
-    "surface_grid", "table_data", "test_metrics", "trial_config", "tune_rates", "weights",
+    "surface_grid", "table_data", "test_metrics", "trial_config", "tune_rates", "tuned_rates", "weights",
 ]

@@ -22,7 +22,7 @@ EXPERIMENTS = ("race", "optimizers", "digits", "poly", "range", "pipeline", "csv
 SCHEDULES = SCHEDULE_NAMES
 METHODS = ("tpe", "random", "grid")
 TASKS = ("auto", "classification", "regression")
-LEARNING_RATES = (1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+LEARNING_RATES = tuple(round(m * 10.0**e, 6) for e in range(-5, 1) for m in (1, 2, 3, 5)) + (10.0,)  # 1-2-3-5
 REG_RATES = (0.0, 1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
 MAX_RATE = 10.0
 

@@ -51,10 +51,18 @@ def poly_model(config: Config) -> nn.Sequential:
     return initialised(config.init_seed, lambda: nn.Sequential(Legendre(config.degree), nn.Linear(config.degree, 1)))
 
 
+def spread(rng: np.random.Generator, n: int, repeats: int | None = None) -> np.ndarray:
+    """``n`` points over [−1, 1], one at a random place in each of ``n`` equal cells (no wide gaps at the ends,
+    where a polynomial would otherwise swing freely)."""
+    shape = (n,) if repeats is None else (repeats, n)
+    return -1 + (np.arange(n) + rng.uniform(size=shape)) * 2 / n
+
+
 def poly_data(config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Training and validation samples: x uniform on [−1, 1], y = truth + Gaussian noise (``config.noise``)."""
+    """Training samples spread over [−1, 1] and validation samples uniform on it; y = truth + Gaussian noise
+    (``config.noise``)."""
     rng = np.random.default_rng(config.seed)
-    x = rng.uniform(-1, 1, config.points)
+    x = spread(rng, config.points)
     xv = rng.uniform(-1, 1, N_VAL)
     y = truth(x) + config.noise * rng.standard_normal(config.points)
     yv = truth(xv) + config.noise * rng.standard_normal(N_VAL)
@@ -141,7 +149,7 @@ def bias_variance(config: Config, degrees: range | None = None, repeats: int = 2
     rng = np.random.default_rng(config.seed)
     x_test = np.linspace(-1, 1, GRID)
     f_test = truth(x_test)
-    xs = rng.uniform(-1, 1, (repeats, config.points))
+    xs = spread(rng, config.points, repeats)
     ys = truth(xs) + config.noise * rng.standard_normal(xs.shape)
     y_test = f_test + config.noise * rng.standard_normal((repeats, GRID))
     bias2, variance, train_mse, test_mse = [], [], [], []
