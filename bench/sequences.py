@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from core.sequence_lab import TASK_DEFAULTS, TASKS, SequenceConfig, make_job  # noqa: E402
+from core.labs.sequences import TASKS, Config, make_job  # noqa: E402
 
 
-def run(config: SequenceConfig, threads: int) -> tuple[dict[str, float], float, int]:
+def run(config: Config, threads: int) -> tuple[dict[str, float], float, int]:
     """Final evaluation numbers, wall seconds and steps of one job."""
     job = make_job(config, snapshot_every=10**9, eval_every=max(50, config.steps))
     job.threads = threads
@@ -29,12 +28,6 @@ def run(config: SequenceConfig, threads: int) -> tuple[dict[str, float], float, 
     if snap.error:
         raise SystemExit(snap.error)
     return {k: v[-1] for k, v in snap.evals.items()}, snap.wall_s, snap.step
-
-
-def defaults(task: str, **changes) -> SequenceConfig:
-    d = TASK_DEFAULTS[task]
-    return replace(SequenceConfig(task=task, hidden_size=d["hidden_size"], lr=d["lr"], batch_size=d["batch_size"],
-                                  steps=d["steps"]), **changes)
 
 
 def main() -> None:
@@ -47,7 +40,7 @@ def main() -> None:
 
     lstm_50 = rnn_50 = None
     for length in (int(v) for v in args.lengths.split(",")):
-        config = defaults("memory", seq_len=length, cells=("RNN", "LSTM", "GRU"), steps=args.steps)
+        config = Config.for_task("memory", seq_len=length, cells=("RNN", "LSTM", "GRU"), steps=args.steps)
         evals, wall, _ = run(config, args.threads)
         losses = {c: evals[f"val_loss/{c}"] for c in config.cells}
         print(f"adding T={length:3d} {args.steps} steps: " + "  ".join(f"{c} {v:.4f}" for c, v in losses.items())
@@ -55,7 +48,7 @@ def main() -> None:
         if length == 50:
             lstm_50, rnn_50 = losses["LSTM"], losses["RNN"]
 
-    config = defaults("chars", steps=args.char_steps)
+    config = Config.for_task("chars", steps=args.char_steps)
     evals, wall, steps = run(config, args.threads)
     from core.data.sequences import CharCorpus, zen_of_python
 
@@ -64,7 +57,7 @@ def main() -> None:
           f"({wall:.1f} s)", flush=True)
 
     for task in TASKS:
-        config = defaults(task, steps=200)
+        config = Config.for_task(task, steps=200)
         t0 = time.perf_counter()
         _, wall, steps = run(config, args.threads)
         print(f"speed {task:8s} LSTM {config.hidden_size} units: {steps / wall:.0f} steps/s "

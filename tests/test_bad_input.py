@@ -36,11 +36,12 @@ from core.explain.methods import ExplainOptions
 from core.jobs import JobState, TrainingJob
 from core.labs.planar import Config as BuilderConfig
 from core.labs.planar import make_job, make_trainer
+from core.labs.sequences import Config as SequenceConfig
+from core.labs.sequences import make_trainer as build_trainer
 from core.models.audio import DigitSpec
 from core.models.cnn import CNNConfig, ConvBlock, layer_table, validate
 from core.models.recurrent import RecurrentNet
 from core.neuron import gradient_through_stack
-from core.sequence_lab import SequenceConfig, build_trainer
 from core.training import make_optimizer
 from core.vision import TrainSettings, check_settings
 
@@ -286,7 +287,7 @@ def test_silent_recording_is_rejected_and_a_blip_is_not_a_word():
 
 # -------------------------------------------------------------------------------- numeric settings (core)
 def _seq(**kw):
-    return lambda: build_trainer(SequenceConfig(**kw).validated())
+    return lambda: build_trainer(SequenceConfig(**kw).validate())
 
 
 def _nb(**kw):
@@ -350,8 +351,8 @@ NUMERIC = [
     pytest.param(_seq(task="forecast", window=0), "window", id="seq-window-0"),
     pytest.param(_seq(task="forecast", window=10**6), "window", id="seq-window-1e6"),
     pytest.param(_seq(task="forecast", horizon=-1), "horizon", id="seq-horizon-negative"),
-    pytest.param(_seq(task="forecast", series_length=0), "1,000,000 points", id="seq-series-length-0"),
-    pytest.param(_seq(task="chars", text="short"), "too short", id="seq-text-too-short"),
+    pytest.param(lambda: make_series("sum_of_sines", 0), "1,000,000 points", id="seq-series-length-0"),
+    pytest.param(_seq(task="chars", text_source="own", text="short"), "too short", id="seq-text-too-short"),
     pytest.param(_seq(task="chars", char_seq_len=0), "sequence length", id="seq-char-length-0"),
     pytest.param(_seq(task="chars", embed_dim=0), "embedding", id="seq-embed-0"),
     pytest.param(_seq(dropout=NAN), "dropout", id="seq-dropout-nan"),
@@ -574,7 +575,7 @@ def test_page_network_builder_bad_url_shows_warnings_and_keeps_serving():
 
 
 def test_page_sequence_lab_empty_and_short_pasted_text_show_an_error():
-    at = _page("pages/sequence_lab/page.py", seq_task="chars", seq_text_source="Paste your own", seq_text="")
+    at = _page("pages/sequence_lab/page.py", seq_task="chars", seq_text_source="own", seq_text="")
     assert "paste some text first" in _shown(at).lower(), _shown(at)  # empty: a warning, not a silent default
     at.text_area(key="seq_text").set_value("abc").run()
     at.button(key="seq_job__play").click().run()

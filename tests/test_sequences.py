@@ -2,6 +2,8 @@
 
 import math
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +15,12 @@ from core.data.sequences import CharCorpus, adding_problem, forecast_windows, ma
 from core.errors import ConfigError, DataError, TrainingDiverged
 from core.inspect.gates import GATES, hidden_grad_norms, top_units_for_span, trace_cells
 from core.jobs import JobState, build_seeded
+from core.labs.sequences import PRESETS, Config, RaceTrainer, View, gate_view, init_grad_norms, make_job
 from core.models import MODELS
 from core.models.recurrent import RecurrentNet, sample_text
-from core.sequence_lab import RaceTrainer, SequenceConfig, SequenceSnapshot, gate_view, init_grad_norms, make_job
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESETS_CLIPPED = PRESETS["clipped"]
 
 
 @pytest.fixture(autouse=True)
@@ -128,9 +133,9 @@ def test_trace_feeds_the_models_own_readout():
 
 # ----------------------------------------------------------------------------- gradients through time
 def test_rnn_gradients_vanish_at_scale_one_and_explode_at_scale_four():
-    config = SequenceConfig(task="memory", seq_len=50)
+    config = Config(task="memory", seq_len=50)
     vanish = init_grad_norms(config)["RNN"][0]
-    explode = init_grad_norms(SequenceConfig(task="memory", seq_len=50, init_scale=4.0), ("RNN",))["RNN"][0]
+    explode = init_grad_norms(Config(task="memory", seq_len=50, init_scale=4.0), ("RNN",))["RNN"][0]
     assert vanish.shape == (50,) and np.all(vanish > 0)
     assert vanish[0] / vanish[-1] < 1e-6  # the error at step 50 barely reaches step 1
     assert explode[0] / explode[-1] > 10  # ... or is amplified on the way back
@@ -146,7 +151,7 @@ def test_hidden_grad_norms_leave_parameter_grads_alone():
 
 
 # ----------------------------------------------------------------------------- training
-def _train(config: SequenceConfig, steps: int) -> RaceTrainer:
+def _train(config: Config, steps: int) -> RaceTrainer:
     trainer = build_seeded(lambda: RaceTrainer(config), config.seed)
     for _ in range(steps):
         trainer.train_step()
@@ -156,7 +161,7 @@ def _train(config: SequenceConfig, steps: int) -> RaceTrainer:
 def test_lstm_learns_the_adding_problem_at_length_50_where_the_rnn_cannot():
     """Same batches, same 600 steps (Adam, lr 0.02, 32 units): measured val MSE LSTM ≈ 0.002, RNN ≈ 0.16."""
     start = time.perf_counter()
-    config = SequenceConfig(task="memory", seq_len=50, cells=("RNN", "LSTM"), hidden_size=32, lr=0.02,
+    config = Config(task="memory", seq_len=50, cells=("RNN", "LSTM"), hidden_size=32, lr=0.02,
                             batch_size=64, seed=0)
     trainer = _train(config, 600)
     val = trainer.evaluate()
@@ -168,7 +173,7 @@ def test_lstm_learns_the_adding_problem_at_length_50_where_the_rnn_cannot():
 
 
 def test_char_model_loss_falls_below_the_unigram_entropy():
-    config = SequenceConfig(task="chars", cells=("LSTM",), hidden_size=64, lr=0.005, batch_size=32, char_seq_len=32)
+    config = Config(task="chars", cells=("LSTM",), hidden_size=64, lr=0.005, batch_size=32, char_seq_len=32)
     trainer = _train(config, 110)
     entropy = trainer.data.baseline
     losses = [trainer.train_step()["loss"] for _ in range(10)]
@@ -181,7 +186,7 @@ def test_char_model_loss_falls_below_the_unigram_entropy():
 
 
 def test_race_freezes_a_diverged_cell_and_fails_when_all_diverge():
-    config = SequenceConfig(task="forecast", cells=("RNN", "LSTM", "GRU"), hidden_size=8, window=10, horizon=2,
+    config = Config(task="forecast", cells=("RNN", "LSTM", "GRU"), hidden_size=8, window=10, horizon=2,
                             batch_size=16, clip_norm=0.5)
     trainer = build_seeded(lambda: RaceTrainer(config), 0)
     assert all(m.clip_norm == 0.5 for m in trainer.members.values())
@@ -198,16 +203,16 @@ def test_race_freezes_a_diverged_cell_and_fails_when_all_diverge():
 
 def test_config_rejects_what_cannot_work():
     with pytest.raises(ConfigError, match="Bidirectional"):
-        SequenceConfig(task="chars", bidirectional=True).validated()
+        Config(task="chars", bidirectional=True).validate()
     with pytest.raises(ConfigError):
-        SequenceConfig(cells=("LSTM", "LSTM")).validated()
+        Config(cells=("LSTM", "LSTM")).validate()
     with pytest.raises(DataError):
-        make_job(SequenceConfig(task="chars", text="short"))
+        make_job(Config(task="chars", text_source="own", text="short"))
 
 
 @pytest.mark.parametrize("task", ["forecast", "memory", "chars"])
 def test_gate_view_and_snapshot_for_every_task(task):
-    config = SequenceConfig(task=task, cells=("RNN", "GRU"), hidden_size=8, num_layers=2, char_seq_len=16)
+    config = Config(task=task, cells=("RNN", "GRU"), hidden_size=8, num_layers=2, char_seq_len=16)
     trainer = _train(config, 2)
     view = gate_view(trainer, "GRU", example=3, text="Beautiful is better")
     assert len(view.states) == 2 and set(view.states[1][0]) == set(GATES["GRU"])
@@ -237,12 +242,88 @@ def test_sampling_is_greedy_at_zero_temperature():
 
 
 def test_job_trains_in_the_background_and_snapshots():
-    config = SequenceConfig(task="forecast", cells=("LSTM",), hidden_size=16, window=20, horizon=5, steps=60)
+    config = Config(task="forecast", cells=("LSTM",), hidden_size=16, window=20, horizon=5, steps=60)
     job = make_job(config, snapshot_every=20, eval_every=20).start()
     assert job.join(60)
     snap = job.snapshot()
     assert snap.state == JobState.FINISHED and snap.step == 60
-    assert isinstance(snap.view, SequenceSnapshot) and snap.view.step == 60
+    assert isinstance(snap.view, View) and snap.view.step == 60
     assert {"loss", "grad_norm", "loss/LSTM", "grad_norm/LSTM"} <= set(snap.history)
     assert snap.evals["val_loss"][-1] < snap.evals["val_loss"][0]
     assert set(snap.view.grad_init) == {"LSTM"}
+
+
+# ----------------------------------------------------------------------------- settings, URL and page
+def test_task_defaults_presets_and_config_round_trip_through_the_url():
+    from core.labs.sequences import TASK_DEFAULTS
+
+    assert Config() == Config.for_task("memory")  # the field defaults are the long-memory task's
+    for task, values in TASK_DEFAULTS.items():
+        config, warnings = Config.from_query({"task": task})  # a link without them takes the task's defaults
+        assert not warnings and all(getattr(config, k) == v for k, v in values.items())
+    for preset in PRESETS.values():
+        assert Config.from_query(preset.to_query()) == (preset.validate(), [])
+    pasted = Config(task="chars", text_source="own", text="my own words " * 20, cells=("RNN", "GRU"), clip_norm=0.5)
+    query = pasted.to_query()
+    assert "pasted" not in query and query["cells"] == "RNN,GRU" and query["clip"] == "0.5"
+    assert Config.from_query(query)[0] == replace(pasted, text="")  # the text itself is never in the link
+    fixed, warnings = Config.from_query({"task": "memory", "bidir": "1", "hidden": "1000", "cells": "LSTM,XYZ"})
+    assert not fixed.bidirectional and fixed.hidden_size == 256 and fixed.cells == ("LSTM",) and len(warnings) == 3
+    assert Config.from_query({"clip": "off"})[0].clip_norm is None
+
+
+def _lab(params: dict | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(params or {})
+    at.run()
+    at.switch_page("pages/sequence_lab/page.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _query(at) -> dict[str, str]:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def test_page_restores_a_shared_link_and_writes_its_settings_into_the_address_bar():
+    at = _lab({"task": "chars", "cells": "RNN,GRU", "lr": "0.001", "clip": "1", "temp": "0.5", "prompt": "Beautiful",
+               "text": "own", "lang": "en"})
+    state = at.session_state
+    assert state["seq_task"] == "chars" and list(state["seq_cells"]) == ["RNN", "GRU"]
+    assert state["seq_hidden_size"] == 64 and state["seq_lr"] == 0.001 and state["seq_clip_norm"] == 1.0
+    assert at.text_input(key="seq_prompt").value == "Beautiful" and at.slider(key="seq_temperature").value == 0.5
+    assert at.select_slider(key="seq_clip_norm").value == 1.0
+    assert any("not part of the link" in c.value for c in at.sidebar.caption)
+    assert any("Paste some text first" in w.value for w in at.warning)
+    assert any(b.label == "Start race" for b in at.button)
+    assert Config.from_query(_query(at))[0] == Config.for_task("chars", cells=("RNN", "GRU"), lr=0.001, clip_norm=1.0,
+                                                              temperature=0.5, prompt="Beautiful", text_source="own")
+
+
+def test_page_default_run_writes_the_settings_and_a_preset_updates_the_link():
+    at = _lab()
+    query = _query(at)
+    assert Config.from_query(query) == (Config(), [])
+    assert {"task": "memory", "cells": "LSTM", "hidden": "32", "clip": "off", "lr": "0.02"}.items() <= query.items()
+    assert "pasted" not in query
+    at.button(key="seq_preset_exploding").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    query = _query(at)
+    assert {"cells": "RNN,LSTM,GRU", "init": "3", "opt": "SGD", "lr": "0.1", "clip": "off"}.items() <= query.items()
+    at.button(key="seq_preset_clipped").click().run()
+    assert _query(at)["clip"] == "1"
+    fresh = _lab(_query(at))  # the copied address on a fresh server
+    assert fresh.session_state["seq__config"] == replace(PRESETS_CLIPPED, text_source="zen", text="")
+
+
+def test_page_each_task_remembers_its_own_model_settings():
+    at = _lab()
+    at.select_slider(key="seq_hidden_size").set_value(128).run()
+    at.segmented_control(key="seq_task").set_value("chars").run()
+    assert at.session_state["seq_hidden_size"] == 64 and at.session_state["seq_lr"] == 0.005  # chars' defaults
+    assert _query(at)["hidden"] == "64"
+    at.segmented_control(key="seq_task").set_value("memory").run()
+    assert at.session_state["seq_hidden_size"] == 128 and not at.exception

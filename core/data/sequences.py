@@ -70,9 +70,9 @@ def seasonal_random_walk(n: int = 2000, *, noise: float = 0.1, seed: int = 0, se
 def make_series(kind: str, n: int = 2000, *, seed: int = 0) -> np.ndarray:
     """One of ``SERIES_KINDS`` by name."""
     if kind not in SERIES_KINDS:
-        raise ConfigError(f"Unknown series {kind!r}; choose one of {', '.join(SERIES_KINDS)}.")
+        raise ConfigError("sequences.errors.series", value=kind, choices=", ".join(SERIES_KINDS))
     if not 1 <= n <= 1_000_000:
-        raise ConfigError(f"A series has 1 to 1,000,000 points (got {n}).")
+        raise ConfigError("sequences.errors.series_length", low=1, high=1_000_000, value=n)
     return DATASETS.get(kind)(n, seed=seed)
 
 
@@ -105,13 +105,12 @@ def forecast_windows(series: np.ndarray, window: int, horizon: int, *, val_fract
     """Cut ``series`` into (window → horizon) examples, z-scored with the training part's mean and std."""
     n = len(series)
     if not 2 <= window <= 400:
-        raise ConfigError(f"The window must be between 2 and 400 steps (got {window}).")
+        raise ConfigError("sequences.errors.window", low=2, high=400, value=window)
     if not 1 <= horizon <= 100:
-        raise ConfigError(f"The horizon must be between 1 and 100 steps (got {horizon}).")
+        raise ConfigError("sequences.errors.horizon", low=1, high=100, value=horizon)
     split = int(n * (1 - val_fraction))
     if split - window - horizon < 32 or n - split < horizon + 8:
-        raise ConfigError(f"A window of {window} and a horizon of {horizon} leave too few examples in a series of "
-                          f"{n} points; shorten the window or the horizon.")
+        raise ConfigError("sequences.errors.too_few_windows", window=window, horizon=horizon, n=n)
     mean, std = float(series[:split].mean()), float(series[:split].std() or 1.0)
     z = ((series - mean) / std).astype(np.float32)
     origins = np.arange(window, n - horizon + 1)
@@ -158,12 +157,12 @@ def adding_problem(n: int, length: int, *, seed: int = 0) -> tuple[np.ndarray, n
 def memory_task(kind: str, length: int, *, n_train: int = 4096, n_val: int = 512, seed: int = 0) -> MemoryData:
     """Train and validation sets of a long-memory task of sequence length ``length``."""
     if not 5 <= length <= 500:
-        raise ConfigError(f"The sequence length must be between 5 and 500 steps (got {length}).")
+        raise ConfigError("sequences.errors.seq_len", low=5, high=500, value=length)
     if kind == "adding_problem":
         x, y = adding_problem(n_train + n_val, length, seed=seed)
         return MemoryData(kind, length, x[:n_train], y[:n_train], x[n_train:], y[n_train:],
                           float(np.var(y[:n_train])), ["value", "marker"])
-    raise ConfigError(f"Unknown long-memory task {kind!r}; choose one of {', '.join(MEMORY_KINDS)}.")
+    raise ConfigError("sequences.errors.memory_kind", value=kind, choices=", ".join(MEMORY_KINDS))
 
 
 # ----------------------------------------------------------------------------- characters
@@ -194,21 +193,20 @@ class CharCorpus:
     def from_text(cls, text: str) -> CharCorpus:
         """Validate and clean ``text``; raises ``DataError`` with a readable reason when it cannot be used."""
         if not isinstance(text, str):
-            raise DataError("The text must be a string.")
+            raise DataError("sequences.errors.text_type")
         text = clean_text(text)
         truncated = len(text) > MAX_TEXT_CHARS
         if truncated:
             text = text[:MAX_TEXT_CHARS]
         if len(text) < MIN_TEXT_CHARS:
-            raise DataError(f"The text is too short ({len(text)} characters); paste at least {MIN_TEXT_CHARS}.")
+            raise DataError("sequences.errors.text_short", count=len(text), n=MIN_TEXT_CHARS)
         counts: dict[str, int] = {}
         for ch in text:
             counts[ch] = counts.get(ch, 0) + 1
         if len(counts) > MAX_VOCAB:
-            raise DataError(f"The text uses {len(counts):,} different characters; at most {MAX_VOCAB:,} are "
-                            "supported. Paste a shorter or less varied text.")
+            raise DataError("sequences.errors.text_vocab", count=len(counts), n=MAX_VOCAB)
         if len(counts) < 2:
-            raise DataError("The text uses a single character; there is nothing to predict.")
+            raise DataError("sequences.errors.text_one_char")
         vocab = sorted(counts, key=lambda ch: (-counts[ch], ch))
         return cls(text, vocab, truncated)
 
@@ -241,12 +239,11 @@ class CharCorpus:
         validation windows (at most ``max_val``) from the rest.
         """
         if not 4 <= seq_len <= 512:
-            raise ConfigError(f"The sequence length must be between 4 and 512 characters (got {seq_len}).")
+            raise ConfigError("sequences.errors.char_len", low=4, high=512, value=seq_len)
         ids = torch.from_numpy(self.encode(self.text))
         split = int(len(ids) * (1 - val_fraction))
         if split < seq_len + 8 or len(ids) - split < 2:
-            raise ConfigError(f"The text ({len(ids)} characters) is too short for sequences of {seq_len}; "
-                              "shorten the sequence length or paste more text.")
+            raise ConfigError("sequences.errors.text_windows", count=len(ids), n=seq_len)
         train = ids[:split].unfold(0, seq_len + 1, 1)
         val = ids[max(0, split - seq_len):].unfold(0, seq_len + 1, 1)
         if len(val) > max_val:

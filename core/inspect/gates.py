@@ -23,29 +23,26 @@ from torch import nn
 
 from core.errors import ConfigError
 
+# Gates and states of each cell, in PyTorch's order (their names: catalogue texts sequences.gates.<name>).
 GATES: dict[str, tuple[str, ...]] = {"RNN": ("h",), "LSTM": ("i", "f", "g", "o", "c", "h"),
                                      "GRU": ("r", "z", "n", "h")}
 SIGMOID_GATES = frozenset({"i", "f", "o", "r", "z"})  # in (0, 1)
 TANH_STATES = frozenset({"g", "n", "h"})  # in (−1, 1); the LSTM cell state c is unbounded
-GATE_TITLES = {
-    "i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o", "c": "cell state c",
-    "h": "hidden state h", "r": "reset gate r", "z": "update gate z", "n": "candidate n",
-}
 
 
 def cell_type(rnn: nn.RNNBase) -> str:
     """"RNN" (tanh), "LSTM" or "GRU"; raises ``ConfigError`` for what the tracer cannot follow."""
     if isinstance(rnn, nn.LSTM):
         if rnn.proj_size:
-            raise ConfigError("LSTMs with projections (proj_size) are not supported by the gate tracer.")
+            raise ConfigError("sequences.errors.proj_size")
         return "LSTM"
     if isinstance(rnn, nn.GRU):
         return "GRU"
     if isinstance(rnn, nn.RNN):
         if rnn.nonlinearity != "tanh":
-            raise ConfigError("Only tanh RNNs are traced.")
+            raise ConfigError("sequences.errors.tanh_only")
         return "RNN"
-    raise ConfigError(f"Cannot trace a {type(rnn).__name__}.")
+    raise ConfigError("sequences.errors.cannot_trace", kind=type(rnn).__name__)
 
 
 @dataclass
@@ -106,7 +103,7 @@ def trace_cells(rnn: nn.RNNBase, x: torch.Tensor,
     if not rnn.batch_first:
         x = x.transpose(0, 1)
     if x.dim() != 3:
-        raise ConfigError(f"The tracer expects a batch of sequences (B, T, features); got shape {tuple(x.shape)}.")
+        raise ConfigError("sequences.errors.trace_shape", shape=tuple(x.shape))
     batch, steps, _ = x.shape
     dirs, hidden_size = (2 if rnn.bidirectional else 1), rnn.hidden_size
     if hx is None:
@@ -190,7 +187,7 @@ def top_units_for_span(activations: np.ndarray, start: int, end: int, k: int = 1
     steps = activations.shape[0]
     start, end = max(0, start), min(steps, end)
     if end <= start:
-        raise ConfigError("Select a span of at least one step.")
+        raise ConfigError("sequences.errors.empty_span")
     inside = activations[start:end].mean(axis=0)
     mask = np.ones(steps, dtype=bool)
     mask[start:end] = False

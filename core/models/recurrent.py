@@ -32,17 +32,17 @@ class RecurrentNet(nn.Module):
                  embed_dim: int = 32, per_step: bool = False, init_scale: float = 1.0) -> None:
         super().__init__()
         if cell not in CELLS:
-            raise ConfigError(f"Unknown cell {cell!r}; choose one of {', '.join(CELLS)}.")
+            raise ConfigError("sequences.errors.cell", value=cell, choices=", ".join(CELLS))
         if not 1 <= hidden_size <= 1024:
-            raise ConfigError(f"The hidden size must be between 1 and 1024 (got {hidden_size}).")
+            raise ConfigError("sequences.errors.hidden_size", low=1, high=1024, value=hidden_size)
         if not 1 <= num_layers <= 6:
-            raise ConfigError(f"The number of layers must be between 1 and 6 (got {num_layers}).")
+            raise ConfigError("sequences.errors.layers", low=1, high=6, value=num_layers)
         if not 0.0 <= dropout < 1.0:
-            raise ConfigError(f"Dropout must be in [0, 1) (got {dropout}).")
+            raise ConfigError("sequences.errors.dropout", value=dropout)
         if not 0.0 < init_scale <= 20.0:
-            raise ConfigError(f"The recurrent weight scale must be in (0, 20] (got {init_scale}).")
+            raise ConfigError("sequences.errors.init_scale", value=init_scale)
         if per_step and bidirectional:
-            raise ConfigError("A per-step (language) model must read left to right; turn bidirectional off.")
+            raise ConfigError("sequences.errors.per_step_bidirectional")
         self.cell, self.per_step, self.init_scale = cell, per_step, init_scale
         self.hidden_size, self.num_layers, self.bidirectional = hidden_size, num_layers, bidirectional
         self.embedding = nn.Embedding(vocab_size, embed_dim) if vocab_size else None
@@ -97,9 +97,9 @@ def sample_text(model: RecurrentNet, prompt_ids: list[int], length: int, *, temp
     ``temperature`` → 0 is greedy; 1 samples the model's distribution; > 1 flattens it.
     """
     if not prompt_ids:
-        raise ConfigError("The prompt has no character from the training text's vocabulary.")
+        raise ConfigError("sequences.errors.prompt")
     if not 0.0 <= temperature <= 10.0:
-        raise ConfigError(f"The temperature must be between 0 and 10 (got {temperature}).")
+        raise ConfigError("sequences.errors.temperature", value=temperature)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
