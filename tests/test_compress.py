@@ -54,10 +54,7 @@ from core.models.mlp import MLP, MLPSpec
 from core.models.recurrent import RecurrentNet
 from core.viz import compress as viz
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    torch.set_num_threads(1)
+torch.set_num_threads(1)  # the machine is shared (module-scoped fixtures train before any function fixture)
 
 
 @pytest.fixture(scope="module")

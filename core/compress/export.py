@@ -16,6 +16,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import pickletools
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -252,6 +254,26 @@ def _input_spec(card: Mapping[str, Any]) -> InputSpec:
                      None if black is None else bound(black, 0.0), feature_names=features)
 
 
+_CODE_OPS = {"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "NEWOBJ", "NEWOBJ_EX"}
+
+
+def _imports_code(data: bytes) -> bool:
+    """Whether a file torch refused is a pickle that imports or calls Python objects (read with ``pickletools``,
+    which runs nothing), as opposed to bytes that are no pickle at all."""
+    stream = data
+    try:
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = [n for n in archive.namelist() if n.endswith("data.pkl")]
+                stream = archive.open(names[0]).read(MAX_CARD_BYTES * 10) if names else b""
+        for op, _, _ in pickletools.genops(io.BytesIO(stream)):
+            if op.name in _CODE_OPS:
+                return True
+    except Exception:  # not a pickle (or damaged): nothing that could run
+        return False
+    return False
+
+
 def read_weights(data: bytes) -> dict[str, torch.Tensor]:
     """A state_dict from ``torch.save`` bytes, loaded with ``weights_only=True`` (no code can run)."""
     if len(data) > MAX_WEIGHTS_BYTES:
@@ -260,7 +282,7 @@ def read_weights(data: bytes) -> dict[str, torch.Tensor]:
         with quiet():
             state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a damaged file: all mean "not usable"
-        if "Weights only load failed" in str(exc):
+        if "Unsupported global" in str(exc) or _imports_code(data):
             raise DataError("compress.errors.unsafe_weights") from exc
         raise DataError("compress.errors.bad_weights") from exc
     if not isinstance(state, Mapping) or not state or not all(
