@@ -19,14 +19,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.device import best_device, device_label  # noqa: E402
 from core.jobs import TrainingJob  # noqa: E402
-from core.models.audio import DigitSpec, default_spec, make_digit_trainer, split_features, test_split_size  # noqa: E402
+from core.labs import audio  # noqa: E402
 
 TARGET_ACC, TARGET_S = 0.90, 60.0
 
 
-def job_for(spec: DigitSpec, threads: int) -> TrainingJob:
-    return TrainingJob(lambda: make_digit_trainer(spec), name=spec.title, threads=threads,
-                       total_steps=spec.steps(test_split_size(spec)["train"]), seed=0)
+def job_for(config: audio.Config, threads: int) -> TrainingJob:
+    """The job the page starts for ``config`` (``audio.make_job``), with ``threads`` torch threads."""
+    return audio.make_job(config, threads=threads)
 
 
 def first_time_over(snap, level: float) -> float | None:
@@ -39,14 +39,14 @@ def first_time_over(snap, level: float) -> float | None:
 
 
 def report(label: str, snap, cpu_s: float | None) -> bool:
-    extra = snap.view
+    view = snap.view
     t90 = first_time_over(snap, TARGET_ACC)
     cpu = f" cpu={cpu_s:.1f}s" if cpu_s is not None else ""
-    print(f"{label:<24} test_acc={extra.test_accuracy:.3f} val_acc={snap.latest.get('val_accuracy', 0):.3f} "
+    print(f"{label:<24} test_acc={view.test_accuracy:.3f} val_acc={snap.latest.get('val_accuracy', 0):.3f} "
           f"wall={snap.wall_s:.1f}s{cpu} steps={snap.step} val90_at={'-' if t90 is None else f'{t90:.1f}s'} "
           f"state={snap.state.value}" + (f" error={snap.error}" if snap.error else ""))
-    print(f"{'':<24} per voice: " + ", ".join(f"{v} {a:.0%}" for v, a in extra.voice_accuracy.items()))
-    return extra.test_accuracy >= TARGET_ACC and snap.wall_s <= TARGET_S
+    print(f"{'':<24} per voice: " + ", ".join(f"{v} {a:.0%}" for v, a in view.per_voice().items()))
+    return view.test_accuracy >= TARGET_ACC and snap.wall_s <= TARGET_S
 
 
 def main() -> None:
@@ -57,26 +57,26 @@ def main() -> None:
     parser.add_argument("--language", default="en", choices=["en", "zh"])
     parser.add_argument("--no-race", action="store_true")
     args = parser.parse_args()
-    specs = {k: default_spec(k, language=args.language) for k in args.kinds}
+    configs = {k: audio.default_config(k, language=args.language) for k in args.kinds}
     print(f"device: {device_label(best_device())}; torch threads per job: {args.threads}")
-    for spec in specs.values():  # features are computed once and cached, as on the page after the first run
-        split_features(spec.kind, spec.params, spec.language, spec.noisy_copies)
+    for config in configs.values():  # features are computed once and cached, as on the page after the first run
+        audio.split_features(config)
     ok = True
-    for kind, spec in specs.items():
-        job = job_for(spec, args.threads)
+    for kind, config in configs.items():
+        job = job_for(config, args.threads)
         cpu0 = time.process_time()
         job.start()
         job.join()
-        passed = report(f"{spec.title} alone", job.snapshot(), time.process_time() - cpu0)
+        passed = report(f"{audio.title(config)} alone", job.snapshot(), time.process_time() - cpu0)
         ok &= passed if kind == "cnn" else True
-    if not args.no_race and len(specs) > 1:
-        jobs = [job_for(spec, max(1, args.threads // len(specs))) for spec in specs.values()]
-        for job in jobs:
+    if not args.no_race and len(configs) > 1:
+        jobs = {kind: job_for(config, max(1, args.threads // len(configs))) for kind, config in configs.items()}
+        for job in jobs.values():
             job.start()
-        for job in jobs:
+        for job in jobs.values():
             job.join()
-        for job in jobs:
-            report(f"{job.name} in race", job.snapshot(), None)
+        for kind, job in jobs.items():
+            report(f"{audio.title(configs[kind])} in race", job.snapshot(), None)
     print(f"target: CNN test accuracy >= {TARGET_ACC:.0%} in <= {TARGET_S:.0f} s -> {'PASS' if ok else 'FAIL'}")
 
 

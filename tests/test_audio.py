@@ -1,5 +1,6 @@
 """Audio lab: features, loading and rejecting audio, augmentation, the bundled set and its generator, models,
-a short training run on unseen voices, and Integrated Gradients over a spectrogram."""
+a short training run on unseen voices, Integrated Gradients over a spectrogram, the lab's settings and its page
+(a shared link restores every setting; the page writes its settings into the address bar)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -15,17 +17,6 @@ import pytest
 import soundfile as sf
 import torch
 
-from core.audio_features import (
-    FeatureParams,
-    feature_shape,
-    mel_db,
-    mel_frequencies,
-    mfcc,
-    mfcc_labels,
-    n_frames,
-    stft_db,
-    stft_frequencies,
-)
 from core.data import DATASETS
 from core.data.audio import (
     ASSET_DIR,
@@ -43,8 +34,32 @@ from core.data.audio import (
     to_wav_bytes,
 )
 from core.errors import ConfigError, DataError
+from core.labs.audio import (
+    Config,
+    PageConfig,
+    View,
+    clip_input,
+    default_config,
+    explain_clip,
+    explainable,
+    make_job,
+    make_trainer,
+    predict_clip,
+    predict_proba,
+    silence_input,
+)
+from core.labs.audio.features import (
+    FeatureParams,
+    feature_shape,
+    mel_db,
+    mel_frequencies,
+    mfcc,
+    mfcc_labels,
+    n_frames,
+    stft_db,
+    stft_frequencies,
+)
 from core.models import MODELS
-from core.models.audio import clip_input, default_spec, make_digit_trainer, predict_proba
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -282,7 +297,7 @@ def test_models_are_registered_and_map_inputs_to_ten_logits():
     with pytest.raises(ConfigError, match="pooling"):
         MODELS.get("mel_cnn")(n_mels=8, channels=(8, 16, 32, 64))
     with pytest.raises(ConfigError):
-        default_spec("cnn", epochs=0)
+        default_config("cnn", epochs=0)
 
 
 @pytest.fixture(scope="module")
@@ -294,8 +309,8 @@ def trained():
     try:
         for kind, epochs in (("cnn", 3), ("lstm", 6)):
             torch.manual_seed(0)
-            trainer = make_digit_trainer(default_spec(kind, epochs=epochs))
-            for _ in range(trainer.spec.steps(len(trainer.x))):
+            trainer = make_trainer(default_config(kind, epochs=epochs))
+            for _ in range(trainer.config.steps(len(trainer.x))):
                 trainer.train_step()
             out[kind] = trainer
     finally:
@@ -304,17 +319,15 @@ def trained():
 
 
 def test_short_training_recognises_unseen_voices(trained):
-    cnn, lstm = trained["cnn"].test_results(), trained["lstm"].test_results()
+    cnn, lstm = trained["cnn"].snapshot(), trained["lstm"].snapshot()
     assert cnn.test_accuracy >= 0.9, cnn
     assert lstm.test_accuracy >= 0.7, lstm
     assert cnn.confusion.sum() == 180 and np.trace(cnn.confusion) == round(cnn.test_accuracy * 180)
-    assert set(cnn.voice_accuracy) == set(load_spoken_digits("en").split_voices("test"))
+    assert set(cnn.per_voice()) == set(load_spoken_digits("en").split_voices("test"))
     assert trained["cnn"].evaluate()["val_accuracy"] >= 0.85
 
 
 def test_a_prepared_clip_is_recognised_and_explained(trained):
-    from core.inspect.audio import explain_digit, silence_input
-
     data = load_spoken_digits("en")
     trainer = trained["cnn"]
     right = 0
@@ -324,8 +337,7 @@ def test_a_prepared_clip_is_recognised_and_explained(trained):
         right += int(predict_proba(trainer, x)[0].argmax() == data.digits[i])
     assert right >= 10  # of 12
     i = data.indices("test")[7]
-    x = clip_input(trainer, prepare_clip(data.waves[i]))
-    exp = explain_digit(trainer, x)
+    exp = explain_clip(trainer, prepare_clip(data.waves[i]))
     assert exp.map.shape == exp.inputs.shape == (32, 101)
     assert exp.probabilities.sum() == pytest.approx(1, abs=1e-5) and exp.target == exp.probabilities.argmax()
     assert exp.completeness_error < 0.1  # the CNN's map adds up to f(clip) − f(silence)
@@ -355,3 +367,135 @@ def test_figures_label_seconds_hertz_and_decibels():
     attr = attribution_figure(np.zeros((32, 101)), np.random.default_rng(0).standard_normal((32, 101)), times,
                               freqs=mel_frequencies(p.with_(n_mels=32)))
     assert attr.data[1].zmid == 0 and attr.data[1].zmin == -attr.data[1].zmax  # signed map, centred colours
+
+
+# ------------------------------------------------------------------------------------------------ the lab shape
+def test_settings_are_declared_once_and_round_trip_the_url():
+    page = PageConfig()
+    assert page.cnn() == default_config("cnn") and page.rnn() == default_config("lstm")
+    assert PageConfig.from_query(page.to_query()) == (page, [])
+    zh = PageConfig.from_query({"speech": "zh", "rnn": "gru"})[0]  # no epochs in the link: the language's own
+    assert (zh.cnn_epochs, zh.rnn_epochs) == (30, 45) and zh.rnn().kind == "gru" and zh.cnn().language == "zh"
+    config = Config(kind="gru", channels=(4, 8), hidden=32, bidirectional=True, readout="last", lr=1e-3,
+                    spec_augment=True, noisy_copies=2, seed=7)
+    assert Config.from_query(config.to_query()) == (config, [])
+    fixed, warnings = PageConfig.from_query({"cnn_lr": "5", "rnn": "transformer", "cnn_epochs": "1e9", "fft": "300",
+                                             "voice": "x" * 99})
+    assert (fixed.cnn_lr, fixed.rnn_cell, fixed.cnn_epochs, fixed.n_fft) == (0.03, "lstm", 200, 256)
+    assert len(fixed.voice) == 40
+    assert len(warnings) == 4 and all(w.startswith("URL parameter `") for w in warnings), warnings
+    fixed.validate()
+
+
+@pytest.mark.parametrize(("config", "words"), [
+    (Config(epochs=0), "Train for 1–200 epochs (got 0)"),
+    (Config(lr=1e6), "Learning rate must be between"),
+    (Config(n_mels=16, channels=(8,) * 5), "5 pooling steps need at least 32 mel bands"),
+    (Config(kind="lstm", n_mfcc=20, n_mels=16), "n_mfcc must be between 1 and n_mels = 16"),
+])
+def test_bad_settings_are_refused_before_a_job_exists(config, words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        make_job(config)
+
+
+def test_job_views_and_inspections_are_small_typed_and_picklable(trained):
+    import pickle
+
+    job = make_job(default_config("cnn", epochs=1, seed=3))
+    assert pickle.loads(pickle.dumps(job._factory)).args == job._factory.args  # another process can build it
+    job.start()
+    assert job.join(120)
+    snap = job.snapshot()
+    assert snap.state.value == "finished" and snap.step == snap.total_steps and snap.evals["val_accuracy"]
+    view = snap.view
+    assert isinstance(view, View) and view.step == snap.step and view.confusion.sum() == 180
+    assert view.voice_accuracy.shape == (len(view.voices),) == (6,) and len(pickle.dumps(view)) < 20_000
+    data = load_spoken_digits("en")
+    wave = prepare_clip(data.waves[data.indices("test")[3]])
+    trainer = trained["cnn"]
+    pred = predict_clip(trainer, wave)
+    assert np.allclose(pred.probabilities, predict_proba(trainer, clip_input(trainer, wave))[0])
+    assert pred.labels[pred.digit] == data.labels[data.digits[data.indices("test")[3]]]
+    exp = explain_clip(trainer, wave, target=pred.digit)
+    assert exp.times.shape == (101,) and exp.freqs.shape == (32,) and len(pickle.dumps(exp)) < 200_000
+    rnn = explain_clip(trained["lstm"], wave)
+    assert rnn.freqs is None and rnn.row_labels[:2] == ("c0", "c1") and rnn.map.shape == (39, 101)
+
+
+def test_explainable_is_a_private_copy_with_the_test_clips_and_a_card(trained):
+    trainer = trained["cnn"]
+    src = explainable(trainer)
+    assert src.lab == "audio" and src.kind == "grid" and src.spec.shape == (32, 101) and len(src.class_names) == 10
+    assert src.model is not trainer.model and not src.model.training
+    with torch.no_grad():
+        accuracy = (src.model(src.x_test).argmax(1) == src.y_test).float().mean().item()
+    assert accuracy == pytest.approx(trainer.snapshot().test_accuracy)
+    assert Config.from_card(src.card)[0] == trainer.config and src.card["step"] == trainer.steps_done
+    assert "Log-mel CNN" in src.description and "32 mel bands × 101 frames" in src.description
+    assert len(src.extra["y_train"]) == len(src.x_train) and src.extra["flip_rows"]
+
+
+def _lab(params: dict | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update(params or {})
+    at.run()
+    at.switch_page("pages/audio_lab/page.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _query(at) -> dict[str, str]:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def test_page_restores_a_shared_link_in_chinese():
+    at = _lab({"speech": "zh", "rnn": "gru", "cnn_ch": "16,32,64", "cnn_lr": "0.001", "rnn_hidden": "128",
+               "rnn_readout": "last", "specaug": "1", "noisy": "2", "fft": "512", "show": "noise", "digit": "3",
+               "lang": "zh"})
+    state = at.session_state
+    assert state["audio_language"] == "zh" and state["audio_rnn_cell"] == "gru"
+    assert list(state["audio_cnn_channels"]) == [16, 32, 64] and at.selectbox(key="audio_digit").value == 3
+    assert at.select_slider(key="audio_cnn_lr").value == 0.001 and at.toggle(key="audio_spec_augment").value
+    assert at.select_slider(key="audio_n_fft").value == 512 and state["audio_show"] == "noise"
+    assert at.title[0].value == "音频实验室" and any("声谱图" in m.value for m in at.markdown)
+    assert any("梅尔频谱" in i.value for i in at.info) and at.tabs[1].label.endswith("长短期记忆网络")
+    config = PageConfig.from_query(_query(at))[0]
+    shared = {"spec_augment": True, "noisy_copies": 2}
+    assert config.cnn() == default_config("cnn", "zh", channels=(16, 32, 64), lr=0.001, **shared)
+    assert config.rnn() == default_config("gru", "zh", hidden=128, readout="last", **shared)
+
+
+def test_page_default_run_writes_its_settings_and_follows_changes():
+    at = _lab()
+    query = _query(at)
+    assert {"speech": "en", "cnn_epochs": "10", "rnn": "lstm", "rnn_epochs": "15", "fft": "256", "lang": "en"
+            }.items() <= query.items()
+    voice = load_spoken_digits("en").voices[0]
+    assert query["voice"] == voice and PageConfig.from_query(query) == (PageConfig(voice=voice), [])
+    at.segmented_control(key="audio_language").set_value("zh").run()  # epochs follow the smaller Mandarin set
+    assert not at.exception, [e.value for e in at.exception]
+    query = _query(at)
+    assert (query["speech"], query["cnn_epochs"], query["rnn_epochs"]) == ("zh", "30", "45")
+    assert query["voice"] in load_spoken_digits("zh").voices
+    fresh = _lab(query)  # the copied address on a fresh server
+    assert fresh.session_state["audio__config"] == at.session_state["audio__config"]
+
+
+def test_page_race_starts_both_models_with_the_settings_shown():
+    at = _lab({"rnn": "gru", "cnn_lr": "0.01"})
+    next(b for b in at.button if b.label == "Race both").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    jobs = [at.session_state["audio_cnn_job"], at.session_state["audio_rnn_job"]]
+    try:
+        config = PageConfig.from_query(_query(at))[0]
+        assert at.session_state["audio_cnn_job__config"] == config.cnn() and config.cnn().lr == 0.01
+        assert at.session_state["audio_rnn_job__config"] == config.rnn() and config.rnn().kind == "gru"
+        assert [str(j.name) for j in jobs] == ["Log-mel CNN (English)", "MFCC GRU (English)"]
+    finally:
+        for job in jobs:
+            job.stop()
+        for job in jobs:
+            assert job.join(120)  # no thread left behind in the middle of computing features

@@ -25,7 +25,6 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core.audio_features import FeatureParams
 from core.data import audio as audio_data
 from core.data import images
 from core.data.audio import load_audio, prepare_clip
@@ -34,11 +33,12 @@ from core.data.sequences import make_series
 from core.errors import ConfigError, DataError, PlaygroundError
 from core.explain.methods import ExplainOptions
 from core.jobs import JobState, TrainingJob
+from core.labs.audio import Config as AudioConfig
+from core.labs.audio.features import FeatureParams
 from core.labs.planar import Config as BuilderConfig
 from core.labs.planar import make_job, make_trainer
 from core.labs.sequences import Config as SequenceConfig
 from core.labs.sequences import make_trainer as build_trainer
-from core.models.audio import DigitSpec
 from core.models.cnn import CNNConfig, ConvBlock, layer_table, validate
 from core.models.recurrent import RecurrentNet
 from core.neuron import gradient_through_stack
@@ -396,14 +396,14 @@ NUMERIC = [
     pytest.param(lambda: load_uploaded_dataset(files={"a": [], "b": []}, size=10**4), "image size",
                  id="cnn-upload-resize-10000"),
     # audio lab
-    pytest.param(lambda: DigitSpec(epochs=0).checked(), "1–200 epochs", id="audio-epochs-0"),
-    pytest.param(lambda: DigitSpec(epochs=10**9).checked(), "1–200 epochs", id="audio-epochs-1e9"),
-    pytest.param(lambda: DigitSpec(lr=1e6).checked(), "learning rate", id="audio-lr-1e6"),
-    pytest.param(lambda: DigitSpec(lr=NAN).checked(), "learning rate", id="audio-lr-nan"),
-    pytest.param(lambda: DigitSpec(batch_size=0).checked(), "batch size", id="audio-batch-0"),
-    pytest.param(lambda: DigitSpec(batch_size=10**9).checked(), "batch size", id="audio-batch-1e9"),
-    pytest.param(lambda: DigitSpec(dropout=NAN).checked(), "dropout", id="audio-dropout-nan"),
-    pytest.param(lambda: DigitSpec(noisy_copies=99).checked(), "noisy copies", id="audio-noisy-copies-99"),
+    pytest.param(lambda: AudioConfig(epochs=0).validate(), "1–200 epochs", id="audio-epochs-0"),
+    pytest.param(lambda: AudioConfig(epochs=10**9).validate(), "1–200 epochs", id="audio-epochs-1e9"),
+    pytest.param(lambda: AudioConfig(lr=1e6).validate(), "learning rate", id="audio-lr-1e6"),
+    pytest.param(lambda: AudioConfig(lr=NAN).validate(), "learning rate", id="audio-lr-nan"),
+    pytest.param(lambda: AudioConfig(batch_size=0).validate(), "batch size", id="audio-batch-0"),
+    pytest.param(lambda: AudioConfig(batch_size=10**9).validate(), "batch size", id="audio-batch-1e9"),
+    pytest.param(lambda: AudioConfig(dropout=NAN).validate(), "dropout", id="audio-dropout-nan"),
+    pytest.param(lambda: AudioConfig(noisy_copies=99).validate(), "noisy copies", id="audio-noisy-copies-99"),
     pytest.param(lambda: FeatureParams(n_fft=0).validated(), "n_fft", id="audio-nfft-0"),
     pytest.param(lambda: FeatureParams(n_fft=NAN).validated(), "n_fft", id="audio-nfft-nan"),
     pytest.param(lambda: FeatureParams(hop_length=0).validated(), "hop length", id="audio-hop-0"),

@@ -16,6 +16,7 @@ from core.data.images import ImageDataset
 from core.explain import InputSpec, attribute
 from core.explain.bundled import bundled_dataset, image_spec, load_bundled_digits
 
+from .i18n import show
 from .jobs import current_job
 
 BUNDLED = "Bundled digits CNN (pretrained)"
@@ -131,27 +132,14 @@ def builder_source() -> ExplainSource | None:
 
 def audio_source(key: str) -> ExplainSource | None:
     """An audio-lab digit recogniser with its held-out test clips (log-mel or MFCC frames)."""
+    from core.labs.audio import explainable
 
-    def grab(t):
-        return (_private(t.model), t.test[0].detach().cpu(), t.test[1].detach().cpu(), t.x.detach().cpu().mean(0),
-                list(t.labels), t.spec)
-
-    got = _job_copy(key, grab)
+    got = _job_copy(key, explainable)
     if got is None:
         return None
-    (model, x_test, y_test, mean, labels, dspec), token = got
-    rows = "mel band" if dspec.kind == "cnn" else "MFCC row"
-    low = x_test.amin(dim=(0, 2)).tolist()  # per row: each band's (or coefficient's) own range
-    high = [max(h, lo + 1e-3) for h, lo in zip(x_test.amax(dim=(0, 2)).tolist(), low, strict=True)]
-    spec = InputSpec(shape=tuple(x_test.shape[1:]), class_names=labels, low=tuple(low), high=tuple(high),
-                     mean=mean.numpy())
-    job = current_job(key)
-    desc = (f"The {dspec.kind.upper()} you trained in the audio lab on spoken digits ({x_test.shape[1]} {rows}s × "
-            f"{x_test.shape[2]} frames), as of step **{job.step:,}** (state: {job.state.value}). Each row is drawn "
-            f"and perturbed within its own range; “black” is every {rows}'s lowest value over the clips "
-            "(silence, for a log-mel spectrogram).")
-    return ExplainSource(AUDIO_JOBS[key], "grid", model, spec, x_test, y_test, token, desc,
-                         extra={"rows": rows, "flip_rows": True, "what": "clip"})
+    src, token = got
+    return ExplainSource(AUDIO_JOBS[key], "grid", src.model, src.spec, src.x_test, src.y_test, token,
+                         show(src.description), extra=dict(src.extra))
 
 
 def available_sources() -> dict[str, ExplainSource]:

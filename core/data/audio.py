@@ -17,6 +17,7 @@ import soundfile as sf
 
 from core.data import DATASETS
 from core.errors import ConfigError, DataError
+from core.i18n import Message, Term
 
 SAMPLE_RATE = 8000
 CLIP_SECONDS = 1.0
@@ -26,7 +27,7 @@ MAX_UPLOAD_BYTES = 20_000_000
 MAX_SECONDS = 10.0
 AUDIO_TYPES = ["wav", "flac", "ogg", "mp3"]
 SPLITS = ("train", "val", "test")
-LANGUAGES = {"en": "English", "zh": "Mandarin Chinese"}
+LANGUAGES = ("en", "zh")  # names: audio.choices.language.<code>
 
 
 @dataclass
@@ -55,17 +56,17 @@ class SpokenDigits:
     def split_voices(self, split: str) -> list[str]:
         return sorted({self.voices[i] for i in self.indices(split)})
 
-    def describe(self, i: int) -> str:
-        """One line for a clip: word, voice, speed and pitch."""
-        return (f"“{self.words[i]}” · {self.voices[i]} · {self.speeds[i]} wpm · pitch {self.pitches[i]}"
-                f" · {self.splits[i]}")
+    def describe(self, i: int) -> Message:
+        """One line for a clip: word, voice, speed, pitch and split."""
+        return Message("audio.data.clip", word=self.words[i], voice=self.voices[i], speed=int(self.speeds[i]),
+                       pitch=int(self.pitches[i]), split=Term(f"audio.splits.{self.splits[i]}"))
 
 
 def read_manifest(root: str | Path = ASSET_DIR) -> list[dict]:
     """The rows of ``root/manifest.csv`` (file, language, digit, word, voice, speed, pitch, split, samples)."""
     path = Path(root) / "manifest.csv"
     if not path.exists():
-        raise DataError(f"The spoken-digits set is missing ({path}); run scripts/make_spoken_digits.py.")
+        raise DataError("audio.errors.no_set", path=str(path))
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     for row in rows:
@@ -80,7 +81,7 @@ def load_spoken_digits(language: str = "en", root: str | Path = ASSET_DIR) -> Sp
     root = Path(root)
     clips = [c for c in read_manifest(root) if c["language"] == language]
     if not clips:
-        raise DataError(f"The spoken-digits set has no clips in language {language!r}.")
+        raise DataError("audio.errors.no_language", language=language)
     waves = []
     for clip in clips:
         data, rate = sf.read(root / clip["file"], dtype="float32")
@@ -125,11 +126,16 @@ class LoadedAudio:
     original_rate: int
     channels: int
     original_seconds: float
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:
         return len(self.wave) / self.sample_rate
+
+    @property
+    def cut(self) -> bool:
+        """Longer than the limit: only the first part is kept."""
+        return any(note.key == "audio.notes.cut" for note in self.notes)
 
 
 def resample(wave: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
@@ -151,48 +157,46 @@ def load_audio(source: bytes | str | Path | io.IOBase, *, sample_rate: int = SAM
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            raise DataError(f"There is no audio file at {path}.")
+            raise DataError("audio.errors.no_file", path=str(path))
         data = path.read_bytes() if path.stat().st_size <= max_bytes else None
         if data is None:
-            raise DataError(f"The file is larger than {max_bytes / 1e6:.0f} MB; please use a shorter clip.")
+            raise DataError("audio.errors.too_big", mb=max_bytes / 1e6)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     else:
         data = source.read(max_bytes + 1)
     if not data:
-        raise DataError("The file is empty — there is no audio in it.")
+        raise DataError("audio.errors.empty")
     if len(data) > max_bytes:
-        raise DataError(f"The file is larger than {max_bytes / 1e6:.0f} MB; please use a shorter clip.")
+        raise DataError("audio.errors.too_big", mb=max_bytes / 1e6)
     try:
         with sf.SoundFile(io.BytesIO(data)) as f:
             rate, channels, frames = f.samplerate, f.channels, f.frames
             if not (1000 <= rate <= 384_000 and 1 <= channels <= 32):
-                raise DataError(f"The file declares {rate:,} Hz and {channels} channels; that is not a usable clip "
-                                "(expected 1 kHz – 384 kHz and 1 – 32 channels).")
+                raise DataError("audio.errors.bad_format", rate=rate, channels=channels)
             keep = int(min(frames, max_seconds * rate)) if frames > 0 else int(max_seconds * rate)
             wave = f.read(frames=keep, dtype="float32", always_2d=True)
     except DataError:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         detail = str(exc).strip().rsplit(": ", 1)[-1][:120]  # libsndfile's reason, without the stream's repr
-        raise DataError("This file is not audio we can read (or it is damaged). Please upload WAV, FLAC, OGG or "
-                        f"MP3. ({detail})") from exc
+        raise DataError("audio.errors.not_audio", detail=detail) from exc
     if len(wave) == 0:
-        raise DataError("The file contains no audio samples.")
+        raise DataError("audio.errors.no_audio_samples")
     if not np.isfinite(wave).all():
-        raise DataError("The file contains invalid (NaN or infinite) samples.")
+        raise DataError("audio.errors.not_finite")
     original_seconds = frames / rate if frames > 0 else len(wave) / rate
-    notes = []
+    notes: list[Message] = []
     if channels > 1:
-        notes.append(f"mixed {channels} channels down to mono")
+        notes.append(Message("audio.notes.mono", channels=channels))
     mono = wave.mean(axis=1)
     if rate != sample_rate:
-        notes.append(f"resampled from {rate:,} Hz to {sample_rate:,} Hz")
+        notes.append(Message("audio.notes.resampled", rate=rate, target=sample_rate))
         mono = resample(mono, rate, sample_rate)
     if original_seconds > max_seconds + 1e-6:
-        notes.append(f"kept the first {max_seconds:g} s of {original_seconds:.1f} s")
+        notes.append(Message("audio.notes.cut", seconds=max_seconds, total=original_seconds))
     if np.abs(mono).max() < 1e-4:
-        raise DataError("The clip is silent — nothing to hear or see. Check the microphone or the file.")
+        raise DataError("audio.errors.silent_file")
     return LoadedAudio(mono.astype(np.float32), sample_rate, rate, channels, original_seconds, notes)
 
 
@@ -235,7 +239,7 @@ def prepare_clip(wave: np.ndarray, n: int = CLIP_SAMPLES, top_db: float = 30.0) 
     wave = trim_silence(np.asarray(wave, dtype=np.float32), top_db)
     peak = float(np.abs(wave).max()) if len(wave) else 0.0
     if peak < 1e-4:
-        raise DataError("The clip is silent — there is no word in it to recognise.")
+        raise DataError("audio.errors.silent_clip")
     return fit_clip(wave * (0.9 / peak), n)
 
 
@@ -261,7 +265,7 @@ def noise(kind: str, n: int, rng: np.random.Generator, sample_rate: int = SAMPLE
         spectrum /= {"white": 1.0, "pink": np.sqrt(f), "brown": f}[kind]
         y = np.fft.irfft(spectrum, n)
     else:
-        raise ConfigError(f"Unknown noise {kind!r}; choose one of {', '.join(NOISES)}.")
+        raise ConfigError("audio.errors.noise", value=kind, choices=", ".join(NOISES))
     return (y / (np.sqrt(np.mean(y ** 2)) + 1e-12)).astype(np.float32)
 
 
@@ -269,7 +273,7 @@ def add_noise(wave: np.ndarray, snr_db: float, kind: str = "white", seed: int = 
               sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Mix in background noise so that signal power / noise power = ``snr_db`` (over the whole clip)."""
     if not -20 <= snr_db <= 60:
-        raise ConfigError(f"The signal-to-noise ratio must be between -20 and 60 dB (got {snr_db}).")
+        raise ConfigError("audio.errors.snr", value=snr_db)
     signal_rms = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64))))
     bg = noise(kind, len(wave), np.random.default_rng(seed), sample_rate)
     return (wave + bg * signal_rms / 10 ** (snr_db / 20)).astype(np.float32)
@@ -289,7 +293,7 @@ def time_shift(wave: np.ndarray, seconds: float, sample_rate: int = SAMPLE_RATE)
 def pitch_shift(wave: np.ndarray, semitones: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Raise or lower the pitch by ``semitones`` keeping the duration (librosa phase vocoder + resampling)."""
     if not -12 <= semitones <= 12:
-        raise ConfigError(f"The pitch shift must be between -12 and 12 semitones (got {semitones}).")
+        raise ConfigError("audio.errors.pitch", value=semitones)
     if semitones == 0:
         return wave.copy()
     import librosa
@@ -300,7 +304,7 @@ def pitch_shift(wave: np.ndarray, semitones: float, sample_rate: int = SAMPLE_RA
 def time_stretch(wave: np.ndarray, rate: float) -> np.ndarray:
     """Speed up (``rate`` > 1) or slow down (< 1) keeping the pitch (librosa phase vocoder)."""
     if not 0.25 <= rate <= 4:
-        raise ConfigError(f"The stretch rate must be between 0.25 and 4 (got {rate}).")
+        raise ConfigError("audio.errors.stretch", value=rate)
     if rate == 1:
         return wave.copy()
     import librosa

@@ -1,5 +1,6 @@
 """Plotly figures for sound: waveform, spectrograms (time in s, frequency in Hz, dB colour bars), MFCCs,
-class probabilities, confusion matrices, the CNN-vs-LSTM race and attribution maps over time and frequency."""
+class probabilities, confusion matrices, the CNN-vs-LSTM race and attribution maps over time and frequency.
+Every text comes from the catalogue (``audio.viz.*``) in the language ``lang``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.i18n import text
 from core.jobs import JobSnapshot
 
 # Magma, except its first stop #000004: Streamlit's Plotly theme treats #000001–#00000x as placeholders for
@@ -18,6 +20,10 @@ SPECTRO_SCALE = [[i / 9, c] for i, c in enumerate(["#05020f", "#180f3d", "#440f7
                                                      "#f1605d", "#fd9668", "#feca8d", "#fcfdbf"])]
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 RACE_COLORS = {"cnn": "#1f77b4", "lstm": "#d62728", "gru": "#2ca02c"}
+
+
+def _t(name: str, lang: str, **params: object) -> str:
+    return text(f"audio.viz.{name}", lang, **params)
 
 
 def _hz(f: float) -> str:
@@ -39,16 +45,17 @@ def _envelope(wave: np.ndarray, sr: int, max_points: int) -> tuple[np.ndarray, n
     return np.repeat(tt, 2), y
 
 
-def waveform_figure(wave: np.ndarray, sr: int, *, title: str = "Waveform", height: int = 220,
-                    color: str = "#1f77b4", max_points: int = 6000) -> go.Figure:
+def waveform_figure(wave: np.ndarray, sr: int, *, title: str | None = None, height: int = 220,
+                    color: str = "#1f77b4", max_points: int = 6000, lang: str = "en") -> go.Figure:
     """Amplitude against time (s)."""
     t, y = _envelope(np.asarray(wave, dtype=np.float32), sr, max_points)
-    fig = go.Figure(go.Scatter(x=t, y=y, mode="lines", line={"width": 1, "color": color}, name="amplitude",
-                               hovertemplate="%{x:.3f} s<br>%{y:.3f}<extra></extra>"))
+    fig = go.Figure(go.Scatter(x=t, y=y, mode="lines", line={"width": 1, "color": color},
+                               name=_t("amplitude", lang), hovertemplate="%{x:.3f} s<br>%{y:.3f}<extra></extra>"))
     peak = max(1e-3, float(np.abs(wave).max()) if len(wave) else 1.0)
-    fig.update_layout(title=title, height=height, margin=MARGIN, showlegend=False,
-                      xaxis={"title": "time (s)", "range": [0, len(wave) / sr]},
-                      yaxis={"title": "amplitude", "range": [-1.05 * peak, 1.05 * peak], "zeroline": True})
+    fig.update_layout(title=title or _t("waveform", lang), height=height, margin=MARGIN, showlegend=False,
+                      xaxis={"title": _t("time", lang), "range": [0, len(wave) / sr]},
+                      yaxis={"title": _t("amplitude", lang), "range": [-1.05 * peak, 1.05 * peak],
+                             "zeroline": True})
     return fig
 
 
@@ -72,26 +79,26 @@ def _mel_ticks(freqs: np.ndarray, count: int = 7) -> tuple[list[int], list[str]]
 
 def spectrogram_figure(values: np.ndarray, times: np.ndarray, freqs: np.ndarray, *, title: str,
                        mel: bool = False, height: int = 300, zmin: float | None = None,
-                       colorbar_title: str = "dB") -> go.Figure:
+                       colorbar_title: str = "dB", lang: str = "en") -> go.Figure:
     """A time–frequency heatmap in dB. Linear-frequency rows (STFT) sit at their Hz; mel bands are drawn
     evenly (as the network sees them) with the y axis labelled by each band's centre frequency in Hz."""
     values, times = _thin(np.asarray(values), np.asarray(times))
     if mel:
         y = np.arange(len(freqs))
         tickvals, ticktext = _mel_ticks(freqs)
-        yaxis = {"title": "frequency (Hz, mel scale)", "tickvals": tickvals, "ticktext": ticktext}
+        yaxis = {"title": _t("frequency_mel", lang), "tickvals": tickvals, "ticktext": ticktext}
         custom = np.repeat(np.asarray(freqs)[:, None], values.shape[1], axis=1)
-        hover = "%{x:.2f} s<br>%{customdata:.0f} Hz (band %{y})<br>%{z:.1f} dB<extra></extra>"
+        hover = f"%{{x:.2f}} s<br>%{{customdata:.0f}} Hz ({_t('band', lang)} %{{y}})<br>%{{z:.1f}} dB<extra></extra>"
     else:
         y = freqs
-        yaxis = {"title": "frequency (Hz)"}
+        yaxis = {"title": _t("frequency", lang)}
         custom = None
         hover = "%{x:.2f} s<br>%{y:.0f} Hz<br>%{z:.1f} dB<extra></extra>"
     fig = go.Figure(go.Heatmap(z=values, x=times, y=y, customdata=custom, colorscale=SPECTRO_SCALE,
                                zmin=zmin if zmin is not None else float(values.min()), zmax=float(values.max()),
                                colorbar={"title": {"text": colorbar_title}, "thickness": 12},
                                hovertemplate=hover))
-    fig.update_layout(title=title, height=height, margin=MARGIN, xaxis={"title": "time (s)"}, yaxis=yaxis)
+    fig.update_layout(title=title, height=height, margin=MARGIN, xaxis={"title": _t("time", lang)}, yaxis=yaxis)
     return fig
 
 
@@ -100,10 +107,11 @@ def _robust_limit(values: np.ndarray, q: float = 99.0) -> float:
 
 
 def mfcc_figure(values: np.ndarray, times: np.ndarray, n_mfcc: int, deltas: int, *, height: int = 480,
-                title: str = "MFCC") -> go.Figure:
+                title: str | None = None, lang: str = "en") -> go.Figure:
     """MFCCs (and Δ, ΔΔ) as diverging heatmaps centred at 0, one panel each with its own colour range.
     The range ignores c0 (overall loudness, far larger than the rest), which saturates."""
-    names = ["MFCC", "Δ (change per frame)", "ΔΔ (acceleration)"][: 1 + deltas]
+    names = [_t("mfcc", lang), _t("delta", lang), _t("delta2", lang)][: 1 + deltas]
+    coefficient = _t("coefficient", lang)
     values, times = _thin(np.asarray(values), np.asarray(times))
     fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.12 if deltas else 0.05,
                         subplot_titles=names)
@@ -115,51 +123,56 @@ def mfcc_figure(values: np.ndarray, times: np.ndarray, n_mfcc: int, deltas: int,
                                  zmid=0, zmin=-lim, zmax=lim, name=name,
                                  colorbar={"thickness": 10, "len": panel_h * 0.85,
                                            "y": 1 - panel_h * (i + 0.5), "title": {"text": "dB" if i == 0 else ""}},
-                                 hovertemplate="%{x:.2f} s<br>coefficient %{y}<br>%{z:.1f}<extra>" + name
-                                               + "</extra>"),
+                                 hovertemplate=f"%{{x:.2f}} s<br>{coefficient} %{{y}}<br>%{{z:.1f}}<extra>{name}"
+                                               "</extra>"),
                       row=i + 1, col=1)
-        fig.update_yaxes(title_text="coefficient", row=i + 1, col=1)
-    fig.update_xaxes(title_text="time (s)", row=len(names), col=1)
-    fig.update_layout(title=title, height=height if deltas else max(240, height // 2), margin=MARGIN)
+        fig.update_yaxes(title_text=coefficient, row=i + 1, col=1)
+    fig.update_xaxes(title_text=_t("time", lang), row=len(names), col=1)
+    fig.update_layout(title=title or _t("mfcc", lang), height=height if deltas else max(240, height // 2),
+                      margin=MARGIN)
     fig.update_annotations(font_size=12)
     return fig
 
 
-def probability_figure(probs: dict[str, np.ndarray], labels: Sequence[str], *, height: int = 280) -> go.Figure:
-    """Class probabilities of one or more models, grouped bars per digit."""
+def probability_figure(probs: dict[str, np.ndarray], labels: Sequence[str], *, kinds: dict[str, str] | None = None,
+                       height: int = 280, lang: str = "en") -> go.Figure:
+    """Class probabilities of one or more models (``kinds``: name → "cnn" / "lstm" / "gru" for the colours),
+    grouped bars per digit."""
     fig = go.Figure()
     for name, p in probs.items():
-        kind = next((k for k in RACE_COLORS if k in name.lower()), "cnn")
+        kind = (kinds or {}).get(name, "cnn")
         fig.add_trace(go.Bar(x=list(labels), y=p, name=name, marker_color=RACE_COLORS[kind],
                              text=[f"{v:.0%}" if v >= 0.05 else "" for v in p], textposition="outside",
                              textfont={"size": 10}, cliponaxis=False,
                              hovertemplate="%{x}: %{y:.1%}<extra>" + name + "</extra>"))
-    fig.update_layout(barmode="group", height=height, margin=MARGIN, yaxis={"title": "probability",
-                      "range": [0, 1.12], "tickformat": ".0%"}, xaxis={"title": "digit"},
-                      legend={"orientation": "h", "y": 1.12}, title="Class probabilities")
+    fig.update_layout(barmode="group", height=height, margin=MARGIN, yaxis={"title": _t("probability", lang),
+                      "range": [0, 1.12], "tickformat": ".0%"}, xaxis={"title": _t("digit", lang)},
+                      legend={"orientation": "h", "y": 1.12}, title=_t("probabilities", lang))
     return fig
 
 
-def confusion_figure(confusion: np.ndarray, labels: Sequence[str], *, title: str = "Confusion matrix (test voices)",
-                     height: int = 360) -> go.Figure:
+def confusion_figure(confusion: np.ndarray, labels: Sequence[str], *, title: str | None = None,
+                     height: int = 360, lang: str = "en") -> go.Figure:
     """Counts with true digit down and predicted digit across; the diagonal is right."""
+    hover = _t("confusion_hover", lang, said="%{y}", heard="%{x}", n="%{z}")
     fig = go.Figure(go.Heatmap(z=confusion, x=list(labels), y=list(labels), colorscale="Blues", showscale=False,
-                               text=confusion, texttemplate="%{text}",
-                               hovertemplate="said %{y}, heard %{x}: %{z}<extra></extra>"))
-    fig.update_layout(title=title, height=height, margin=MARGIN, xaxis={"title": "predicted", "side": "bottom"},
-                      yaxis={"title": "true", "autorange": "reversed"})
+                               text=confusion, texttemplate="%{text}", hovertemplate=hover + "<extra></extra>"))
+    fig.update_layout(title=title or _t("confusion", lang), height=height, margin=MARGIN,
+                      xaxis={"title": _t("predicted", lang), "side": "bottom"},
+                      yaxis={"title": _t("true", lang), "autorange": "reversed"})
     return fig
 
 
-def voice_accuracy_figure(per_model: dict[str, dict[str, float]], *, height: int = 260) -> go.Figure:
-    """Test accuracy per unseen voice, one bar group per model."""
+def voice_accuracy_figure(per_model: dict[str, dict[str, float]], *, kinds: dict[str, str] | None = None,
+                          height: int = 260, lang: str = "en") -> go.Figure:
+    """Test accuracy per unseen voice, one bar group per model (``kinds``: name → model kind, for the colours)."""
     fig = go.Figure()
     for name, per_voice in per_model.items():
-        kind = next((k for k in RACE_COLORS if k in name.lower()), "cnn")
+        kind = (kinds or {}).get(name, "cnn")
         fig.add_trace(go.Bar(x=list(per_voice), y=list(per_voice.values()), name=name, marker_color=RACE_COLORS[kind],
                              hovertemplate="%{x}: %{y:.0%}<extra>" + name + "</extra>"))
-    fig.update_layout(barmode="group", title="Accuracy per unseen test voice", height=height, margin=MARGIN,
-                      yaxis={"title": "accuracy", "range": [0, 1.05], "tickformat": ".0%"},
+    fig.update_layout(barmode="group", title=_t("per_voice", lang), height=height, margin=MARGIN,
+                      yaxis={"title": _t("accuracy", lang), "range": [0, 1.05], "tickformat": ".0%"},
                       legend={"orientation": "h", "y": 1.15})
     return fig
 
@@ -173,7 +186,7 @@ def _eval_seconds(snap: JobSnapshot) -> tuple[list[float], list[float]]:
 
 
 def race_figure(snaps: dict[str, tuple[str, JobSnapshot | None]], *, target: float | None = 0.9,
-                height: int = 300) -> go.Figure:
+                height: int = 300, lang: str = "en") -> go.Figure:
     """Validation accuracy (unseen voices) against seconds of training, one line per model."""
     fig = go.Figure()
     for name, (kind, snap) in snaps.items():
@@ -185,48 +198,50 @@ def race_figure(snaps: dict[str, tuple[str, JobSnapshot | None]], *, target: flo
     if target:
         fig.add_hline(y=target, line_dash="dot", line_color="gray", annotation_text=f"{target:.0%}",
                       annotation_position="bottom right")
-    fig.update_layout(title="Race: validation accuracy on unseen voices", height=height, margin=MARGIN,
-                      xaxis={"title": "training time (s)", "rangemode": "tozero"},
-                      yaxis={"title": "accuracy", "range": [0, 1.02], "tickformat": ".0%"},
+    fig.update_layout(title=_t("race", lang), height=height, margin=MARGIN,
+                      xaxis={"title": _t("training_time", lang), "rangemode": "tozero"},
+                      yaxis={"title": _t("accuracy", lang), "range": [0, 1.02], "tickformat": ".0%"},
                       legend={"orientation": "h", "y": -0.25}, uirevision="race")
     return fig
 
 
 def attribution_figure(inputs: np.ndarray, attribution: np.ndarray, times: np.ndarray, *,
                        freqs: np.ndarray | None = None, row_labels: Sequence[str] | None = None,
-                       title: str = "What drove the decision", input_title: str = "input (dB)",
-                       height: int = 520) -> go.Figure:
+                       title: str | None = None, input_title: str | None = None,
+                       height: int = 520, lang: str = "en") -> go.Figure:
     """The model's input, the attribution over it (red: pushed towards the class, blue: against it), and how much
     each moment mattered (sum of |attribution| per frame)."""
     has_freq = freqs is not None
     rows = np.arange(inputs.shape[0])
+    row = _t("row", lang)
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.4, 0.4, 0.2],
-                        subplot_titles=(input_title, "attribution (Integrated Gradients)", "importance over time"))
+                        subplot_titles=(input_title or _t("input", lang), _t("attribution", lang),
+                                        _t("importance", lang)))
     in_lim = _robust_limit(inputs[1:] if len(inputs) > 1 else inputs)  # MFCC: c0 (loudness) would swamp the rest
     fig.add_trace(go.Heatmap(z=inputs, x=times, y=rows, colorscale=SPECTRO_SCALE if has_freq else "RdBu",
                              reversescale=not has_freq, zmid=None if has_freq else 0,
                              zmin=None if has_freq else -in_lim, zmax=None if has_freq else in_lim,
                              colorbar={"thickness": 10, "len": 0.36, "y": 0.81, "title": {"text": "dB" if has_freq
                                                                                            else ""}},
-                             hovertemplate="%{x:.2f} s · row %{y}<br>%{z:.2f}<extra></extra>"), row=1, col=1)
+                             hovertemplate=f"%{{x:.2f}} s · {row} %{{y}}<br>%{{z:.2f}}<extra></extra>"), row=1, col=1)
     lim = _robust_limit(attribution, 99.5)
     fig.add_trace(go.Heatmap(z=attribution, x=times, y=rows, colorscale="RdBu", reversescale=True, zmid=0,
                              zmin=-lim, zmax=lim, colorbar={"thickness": 10, "len": 0.36, "y": 0.39,
-                                                            "title": {"text": "attr."}},
-                             hovertemplate="%{x:.2f} s · row %{y}<br>%{z:.3g}<extra></extra>"), row=2, col=1)
+                                                            "title": {"text": _t("attr", lang)}},
+                             hovertemplate=f"%{{x:.2f}} s · {row} %{{y}}<br>%{{z:.3g}}<extra></extra>"), row=2, col=1)
     profile = np.abs(attribution).sum(axis=0)
     fig.add_trace(go.Scatter(x=times, y=profile, mode="lines", fill="tozeroy", line={"color": "#444"},
                              showlegend=False, hovertemplate="%{x:.2f} s: %{y:.3g}<extra></extra>"), row=3, col=1)
     for r in (1, 2):
         if has_freq:
             tickvals, ticktext = _mel_ticks(freqs, 5)
-            fig.update_yaxes(title_text="Hz (mel)", tickvals=tickvals, ticktext=ticktext, row=r, col=1)
-        elif row_labels is not None:
+            fig.update_yaxes(title_text=_t("hz_mel", lang), tickvals=tickvals, ticktext=ticktext, row=r, col=1)
+        elif row_labels:
             step = max(1, len(row_labels) // 6)
-            fig.update_yaxes(title_text="feature", tickvals=rows[::step].tolist(),
+            fig.update_yaxes(title_text=_t("feature", lang), tickvals=rows[::step].tolist(),
                              ticktext=list(row_labels)[::step], row=r, col=1)
-    fig.update_yaxes(title_text="|attr.|", row=3, col=1)
-    fig.update_xaxes(title_text="time (s)", row=3, col=1)
-    fig.update_layout(title=title, height=height, margin=MARGIN)
+    fig.update_yaxes(title_text=_t("abs_attr", lang), row=3, col=1)
+    fig.update_xaxes(title_text=_t("time", lang), row=3, col=1)
+    fig.update_layout(title=title or _t("drove", lang), height=height, margin=MARGIN)
     fig.update_annotations(font_size=12)
     return fig

@@ -1,26 +1,34 @@
 """Audio lab: hear spoken digits, see them the way a model does (librosa), train a CNN and an LSTM to recognise
-them on voices they have never heard, and ask both what they heard in your own voice."""
+them on voices they have never heard, and ask both what they heard in your own voice. Every setting of the page
+lives in the URL, so the address can be shared."""
 
 import streamlit as st
 
-from ui.audio_explore import render as explore_tab
-from ui.audio_predict import render as predict_tab
-from ui.audio_train import render as train_tab
+from core.errors import PlaygroundError
+from pages.audio_lab import common, explore, predict, train
+from ui.i18n import show, t
+from ui.settings import share_note
 
-st.title("Audio lab")
-st.markdown(
-    "A sound is a **waveform**: air pressure sampled thousands of times a second (here 8,000). Cut it into short "
-    "overlapping windows and take the Fourier transform of each, and you get a **spectrogram** — which frequencies "
-    "are loud at each moment — which a CNN can read like a picture, while a recurrent net reads its frames one "
-    "by one. The spoken digits below were made by a speech synthesiser with many voices; the test voices are "
-    "never heard in training, so the accuracy shows whether a model learned the *words* or only the speakers."
-)
+st.title(t("audio.page.title"))
+st.markdown(t("audio.page.lede"))
 
-listen, train, predict = st.tabs([":material/graphic_eq: 1 · Listen and look", ":material/model_training: 2 · Train "
-                                  "CNN vs LSTM", ":material/mic: 3 · Recognise your voice"])
+form = common.form()
+form.warnings()
+common.settle_clip(common.digits(form.value("language")), common.EXPLORE_KEYS)
+config = form.config()
+try:
+    config.validate()
+except PlaygroundError as exc:
+    st.error(show(exc), icon=":material/error:")
+    st.stop()
+form.commit(config)
+
+common.language_picker(form)
+listen, race, yours = st.tabs([t("audio.page.tab_listen"), t("audio.page.tab_train"), t("audio.page.tab_predict")])
 with listen:
-    explore_tab()
-with train:
-    train_tab()
-with predict:
-    predict_tab()
+    explore.render(form, config)
+with race:
+    train.render(form, config)
+with yours:
+    predict.render(config)
+share_note()

@@ -39,22 +39,20 @@ class FeatureParams:
         """Self, after checking every setting; raises ``ConfigError`` with what to change."""
         nyquist = self.sample_rate / 2
         if not 32 <= self.n_fft <= 8192:
-            raise ConfigError(f"n_fft must be between 32 and 8192 samples (got {self.n_fft}).")
+            raise ConfigError("audio.errors.n_fft", value=self.n_fft)
         if not 1 <= self.hop_length <= self.n_fft:
-            raise ConfigError(f"The hop length must be between 1 and n_fft = {self.n_fft} (got {self.hop_length}); "
-                              "a longer hop would skip samples.")
+            raise ConfigError("audio.errors.hop", n_fft=self.n_fft, value=self.hop_length)
         if not 0 <= self.fmin < self.f_max <= nyquist:
-            raise ConfigError(f"Need 0 ≤ fmin < fmax ≤ {nyquist:g} Hz, the Nyquist frequency at "
-                              f"{self.sample_rate:,} Hz (got fmin={self.fmin:g}, fmax={self.f_max:g}).")
+            raise ConfigError("audio.errors.fmax", nyquist=nyquist, rate=self.sample_rate, fmin=self.fmin,
+                              fmax=self.f_max)
         bins = (self.f_max - self.fmin) / (self.sample_rate / self.n_fft)
         if not 1 <= self.n_mels <= max(1, int(bins)):
-            raise ConfigError(f"{self.n_mels} mel bands cannot be told apart with n_fft = {self.n_fft}: between "
-                              f"{self.fmin:g} and {self.f_max:g} Hz there are only {int(bins)} FFT bins. Use fewer "
-                              "mel bands, a larger n_fft or a wider frequency range.")
+            raise ConfigError("audio.errors.mel_bands", n_mels=self.n_mels, n_fft=self.n_fft, fmin=self.fmin,
+                              fmax=self.f_max, bins=int(bins))
         if not 1 <= self.n_mfcc <= self.n_mels:
-            raise ConfigError(f"n_mfcc must be between 1 and n_mels = {self.n_mels} (got {self.n_mfcc}).")
+            raise ConfigError("audio.errors.n_mfcc", n_mels=self.n_mels, value=self.n_mfcc)
         if self.deltas not in (0, 1, 2):
-            raise ConfigError(f"deltas must be 0, 1 or 2 (got {self.deltas}).")
+            raise ConfigError("audio.errors.deltas", value=self.deltas)
         return self
 
     def with_(self, **changes) -> FeatureParams:
@@ -95,7 +93,7 @@ def _db(power: np.ndarray, top_db: float) -> np.ndarray:
 def _wave(wave: np.ndarray) -> np.ndarray:
     wave = np.asarray(wave, dtype=np.float32)
     if wave.shape[-1] == 0:
-        raise ConfigError("The clip has no samples.")
+        raise ConfigError("audio.errors.no_samples")
     return wave
 
 
@@ -133,7 +131,7 @@ def mfcc(wave: np.ndarray, p: FeatureParams = FeatureParams()) -> np.ndarray:
     if p.deltas:
         width = min(9, frames if frames % 2 else frames - 1)
         if width < 3:
-            raise ConfigError(f"Deltas need at least 3 frames; this clip has {frames}. Use a shorter hop length.")
+            raise ConfigError("audio.errors.delta_frames", frames=frames)
         parts += [librosa.feature.delta(coeffs, width=width, order=k, axis=-1, mode="interp")
                   for k in range(1, p.deltas + 1)]
     return np.concatenate(parts, axis=-2).astype(np.float32)
