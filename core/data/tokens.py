@@ -69,19 +69,25 @@ def _bundled(name: str) -> str:
     return (TEXTS_DIR / name).read_text(encoding="utf-8")
 
 
-@DATASETS.register("gettysburg", family="attention", description="attention.texts.gettysburg", task="chars")
+@DATASETS.register("english_poems", family="attention", description="attention.datasets.poems", task="chars")
+def english_poems() -> str:
+    """Thirteen English poems published before 1900 (public domain), bundled in ``assets/texts``."""
+    return _bundled("english_poems.txt")
+
+
+@DATASETS.register("gettysburg", family="attention", description="attention.datasets.gettysburg", task="chars")
 def gettysburg() -> str:
     """Lincoln's Gettysburg Address (1863, public domain), bundled in ``assets/texts``."""
     return _bundled("gettysburg.txt")
 
 
-@DATASETS.register("tang_poems", family="attention", description="attention.texts.tang", task="chars")
+@DATASETS.register("tang_poems", family="attention", description="attention.datasets.tang", task="chars")
 def tang_poems() -> str:
     """43 five-character Tang poems (public domain), bundled in ``assets/texts``."""
     return _bundled("tang_poems.txt")
 
 
-TEXTS = {"zen": zen_of_python, "gettysburg": gettysburg, "tang": tang_poems}
+TEXTS = {"poems": english_poems, "zen": zen_of_python, "gettysburg": gettysburg, "tang": tang_poems}
 
 
 @cache
