@@ -26,6 +26,9 @@ from ui.shelf import sidebar_shelf
 
 st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/neurology:", layout="wide")
 
+# Less empty space above each page's title, so a page's main live view fits a 1280×720 projector.
+st.html("<style>.stMainBlockContainer {padding-top: 2.2rem;}</style>")
+
 language = lang()
 navigation = st.navigation(
     {pages[0].section_title(language): [st.Page(p.path, title=p.title(language), icon=p.icon, url_path=p.name,

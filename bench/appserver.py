@@ -34,7 +34,8 @@ def start_app(port: int, env: dict[str, str] | None = None, timeout_s: float = 6
     """Launch the app and return once its health endpoint answers."""
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
+    inherited = {k: v for k, v in os.environ.items() if k != "PLAYGROUND_BACKEND"}  # the server's own default
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**inherited, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout_s
     while not healthy(f"http://127.0.0.1:{port}"):

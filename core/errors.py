@@ -25,6 +25,9 @@ class PlaygroundError(Exception):
     def __str__(self) -> str:
         return self.message()
 
+    def __reduce__(self):  # keeps key and parameters across processes (Exception pickles only ``args``)
+        return (_rebuild, (type(self), self.key, self.params))
+
     def as_message(self) -> i18n.Message:
         """The error as a picklable ``Message`` (what a job reports to its page)."""
         return i18n.Message(self.key, **self.params)
@@ -40,3 +43,7 @@ class DataError(PlaygroundError):
 
 class TrainingDiverged(PlaygroundError):
     """The loss or the gradients stopped being finite numbers, or the loss kept growing."""
+
+
+def _rebuild(cls: type[PlaygroundError], key: str, params: dict) -> PlaygroundError:
+    return cls(key, **params)

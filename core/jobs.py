@@ -26,7 +26,7 @@ import math
 import os
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -41,6 +41,7 @@ from .i18n import Message, Term
 IDLE_TIMEOUT_ENV = "PLAYGROUND_IDLE_TIMEOUT_S"
 CAPACITY_ENV = "PLAYGROUND_MAX_JOBS"
 SLOTS_ENV = "PLAYGROUND_COMPUTE_SLOTS"
+PER_SESSION_ENV = "PLAYGROUND_MAX_JOBS_PER_SESSION"
 TIME_SLICE_S = 0.05  # a job computing while others wait hands its slot on after this long
 MAX_HISTORY_ROWS = 4000  # beyond this the step history is thinned to every other row
 DIVERGE_WINDOW = 50  # steps averaged for the "loss keeps growing" check
@@ -104,6 +105,38 @@ class JobSnapshot(Generic[V]):
 
 
 @dataclass
+class ProgressCursor:
+    """How much of a job's progress a remote reader already has (per history table: rows and stride)."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    strides: dict[str, int] = field(default_factory=dict)
+    view_step: int = -1
+
+
+@dataclass
+class Progress:
+    """A job's progress since a cursor: the numbers, new rows of each table (``(replace, columns)``: all rows when
+    ``replace``, else rows to append) and the view when it is new (else ``None``)."""
+
+    job_id: int
+    state: JobState
+    step: int
+    epoch: float
+    total_steps: int | None
+    latest: dict[str, float]
+    steps_per_s: float
+    wall_s: float
+    error: str | None
+    queue_position: int | None
+    idle_paused: bool
+    pause_requested: bool
+    history: tuple[bool, dict[str, list[float]]]
+    evals: tuple[bool, dict[str, list[float]]]
+    view: Any
+    view_step: int
+
+
+@dataclass
 class _History:
     """Column store of per-step numbers, thinned by 2 whenever it grows past its cap."""
 
@@ -131,6 +164,15 @@ class _History:
 
     def copy(self) -> dict[str, list[float]]:
         return {k: list(v) for k, v in self.columns.items()}
+
+    def since(self, cursor: ProgressCursor, name: str) -> tuple[bool, dict[str, list[float]]]:
+        """Rows the cursor has not seen (all of them, ``replace=True``, after a thinning or a new column)."""
+        n = len(self.columns.get("step", ()))
+        seen, stride = cursor.rows.get(name, 0), cursor.strides.get(name)
+        replace = stride != self.stride or seen > n or any(len(v) < seen for v in self.columns.values())
+        start = 0 if replace else seen
+        cursor.rows[name], cursor.strides[name] = n, self.stride
+        return replace, {k: v[start:] for k, v in self.columns.items()}
 
 
 def _lr_advice(lr: float | None) -> Message:
@@ -200,6 +242,8 @@ class TrainingJob:
         step_delay_s: float = 0.0,
         start_paused: bool = False,
         diverge_factor: float | None = None,
+        lab: str = "",
+        pending_steps: int = 0,
     ) -> None:
         """``trainer`` is a trainer or a zero-argument factory, called (seeded) in the job thread.
 
@@ -214,6 +258,7 @@ class TrainingJob:
         self.snapshot_every = snapshot_every
         self.seed = seed
         self.threads = threads
+        self.lab = lab
         self.step_delay_s = step_delay_s
         if idle_timeout_s is None:
             idle_timeout_s = float(os.environ.get(IDLE_TIMEOUT_ENV, "120"))
@@ -227,7 +272,7 @@ class TrainingJob:
         self._state = JobState.QUEUED
         self._pause = start_paused
         self._stop = False
-        self._pending_steps = 0
+        self._pending_steps = pending_steps
         self._thread: threading.Thread | None = None
         self._inspections: deque[tuple[Callable[[Any], Any], dict]] = deque()
         self._on_exit: list[Callable[[TrainingJob], None]] = []
@@ -326,17 +371,42 @@ class TrainingJob:
         return not self._thread.is_alive()
 
     def touch(self, page: bool = True) -> None:
-        """Mark the job as looked at (``page``: by its own page, which drew it)."""
+        """Mark the job as looked at (``page``: by its own page, which drew it: its next view is worth computing)."""
         self.last_seen = time.monotonic()
         if page:
             self.page_seen = self.last_seen
+            self._view_wanted = True
+
+    def spec(self) -> dict[str, Any]:
+        """What another process needs to run this (not yet started) job: its picklable factory and options."""
+        if self._factory is None:
+            raise ValueError("a job built around a live trainer cannot move to another process")
+        return {"trainer": self._factory, "name": self.name, "total_steps": self.total_steps,
+                "eval_every": self.eval_every, "snapshot_every": self.snapshot_every, "seed": self.seed,
+                "threads": self.threads, "idle_timeout_s": self.idle_timeout_s,
+                "pause_unwatched_s": self.pause_unwatched_s, "step_delay_s": self.step_delay_s,
+                "start_paused": self._pause, "diverge_factor": self.diverge_factor, "lab": self.lab,
+                "pending_steps": self._pending_steps}
+
+    def progress(self, cursor: ProgressCursor) -> Progress:
+        """What changed since ``cursor`` (new history rows, a new view), for a page in another process;
+        ``cursor`` is advanced."""
+        with self._cond:
+            wall = 0.0 if self._t_start is None else (self._t_end or time.monotonic()) - self._t_start
+            steps_per_epoch = getattr(self.trainer, "steps_per_epoch", 0) or 0
+            history = self._history.since(cursor, "history")
+            evals = self._evals.since(cursor, "evals")
+            view = None
+            if self._view_step != cursor.view_step:
+                view, cursor.view_step = self._view, self._view_step
+            return Progress(self.id, self._state, self.step, self.step / steps_per_epoch if steps_per_epoch else 0.0,
+                            self.total_steps, dict(self._latest), self._rate, wall, self.error, self.queue_position,
+                            self.idle_paused, self._pause, history, evals, view, self._view_step)
 
     def snapshot(self, page: bool = True) -> JobSnapshot:
         """A cheap consistent copy of the progress; also marks the job as watched (by its page unless ``page``
         is false, e.g. from the sidebar list)."""
         self.touch(page)
-        if page:
-            self._view_wanted = True
         with self._cond:
             if self._t_start is None:
                 wall = 0.0
@@ -582,19 +652,45 @@ def build_seeded(factory: Callable[[], Any], seed: int | None) -> Any:
 _SEED_LOCK = threading.Lock()
 
 
-def _env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
+    """A positive whole number from the environment, else ``default``."""
     value = os.environ.get(name, "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else default
 
 
 def default_compute_slots() -> int:
     """How many jobs compute at the same moment: ``PLAYGROUND_COMPUTE_SLOTS``, else the CPU count."""
-    return _env_int(SLOTS_ENV, max(1, os.cpu_count() or 1))
+    return env_int(SLOTS_ENV, max(1, os.cpu_count() or 1))
 
 
-def default_capacity() -> int:
+def default_per_session() -> int:
+    """How many jobs one visitor may have training at once: ``PLAYGROUND_MAX_JOBS_PER_SESSION``, else 6."""
+    return env_int(PER_SESSION_ENV, 6)
+
+
+def admit(queue: deque, owner: Callable[[Any], str], running: Counter, capacity: int, per_session: int
+          ) -> tuple[list, deque]:
+    """First in, first out: the jobs at the head of the line start while there is room (``capacity`` in all), but
+    a visitor who already has ``per_session`` jobs running waits without holding up the visitors behind.
+    Returns the jobs to start and the new line."""
+    started, waiting = [], deque()
+    total = sum(running.values())
+    for job in queue:
+        if not job.state.active:
+            continue
+        who = owner(job)
+        if total < capacity and running[who] < per_session:
+            started.append(job)
+            running[who] += 1
+            total += 1
+        else:
+            waiting.append(job)
+    return started, waiting
+
+
+def default_capacity(slots: int | None = None) -> int:
     """How many jobs are admitted (share the compute slots): ``PLAYGROUND_MAX_JOBS``, else 8 per slot."""
-    return _env_int(CAPACITY_ENV, 8 * default_compute_slots())
+    return env_int(CAPACITY_ENV, 8 * (slots or default_compute_slots()))
 
 
 class JobManager:
@@ -604,8 +700,10 @@ class JobManager:
     cores all see their networks learn, each more slowly, rather than most of them waiting.
     """
 
-    def __init__(self, capacity: int | None = None, compute_slots: int | None = None) -> None:
+    def __init__(self, capacity: int | None = None, compute_slots: int | None = None,
+                 per_session: int | None = None) -> None:
         self.capacity = capacity or default_capacity()
+        self.per_session = per_session or default_per_session()
         self.slots = ComputeSlots(compute_slots or default_compute_slots())
         self._lock = threading.RLock()
         self._owners: dict[int, str] = {}
@@ -684,13 +782,12 @@ class JobManager:
             self._fill()
 
     def _fill(self) -> None:
-        self._queue = deque(job for job in self._queue if job.state.active)
-        running = self.running()
-        while self._queue and running < self.capacity:
-            job = self._queue.popleft()
-            if job.state.active:
-                job.start()
-                running += 1
+        running = Counter(self._owners[j.id] for per in self._jobs.values() for j in per.values()
+                          if j.alive and j.state.active)
+        started, self._queue = admit(self._queue, lambda job: self._owners[job.id], running, self.capacity,
+                                     self.per_session)
+        for job in started:
+            job.start()
         self._renumber()
 
     def _renumber(self) -> None:

@@ -38,7 +38,7 @@ def start_job(key: str, make_job: Callable[[], TrainingJob], lab: str, *, paused
         return None
     if paused:
         job.pause()
-    st.session_state[key] = manager().submit(session_id(), job)
+    job = st.session_state[key] = manager().submit(session_id(), job)
     shelf().track(job, lab)
     return job
 
@@ -69,8 +69,9 @@ def _step(key: str, make_job: Callable[[], TrainingJob], lab: str) -> None:
 
 
 def job_controls(key: str, make_job: Callable[[], TrainingJob], *, lab: str, play_label: str | None = None,
-                 where=st) -> TrainingJob | None:
-    """A row of Play / Pause / Step / Reset buttons driving the job kept under ``key``.
+                 where=st, compact: bool = False) -> TrainingJob | None:
+    """A row of Play / Pause / Step / Reset buttons driving the job kept under ``key`` (``compact``: only Play
+    keeps its label, the others are icons with their name as a tooltip).
 
     ``make_job`` builds a fresh (unsubmitted) job from the page's current settings; it may raise a
     ``PlaygroundError``, whose message is shown instead of a traceback.
@@ -78,16 +79,19 @@ def job_controls(key: str, make_job: Callable[[], TrainingJob], *, lab: str, pla
     job = current_job(key)
     active = job is not None and job.state.active
     running = active and job.state in (JobState.RUNNING, JobState.QUEUED) and not job.pause_requested
-    cols = where.columns(4)
+    cols = where.columns([2.2, 1, 1, 1] if compact else 4, gap="small")
+    pause, step, reset = t("common.ui.pause"), t("common.ui.step"), t("common.ui.reset")
     cols[0].button(t("common.ui.resume") if active else (play_label or t("common.ui.train")),
                    icon=":material/play_arrow:", key=f"{key}__play", on_click=_play, args=(key, make_job, lab),
                    disabled=running, type="primary", width="stretch")
-    cols[1].button(t("common.ui.pause"), icon=":material/pause:", key=f"{key}__pause", disabled=not running,
-                   on_click=lambda: job.pause(), width="stretch")
-    cols[2].button(t("common.ui.step"), icon=":material/skip_next:", key=f"{key}__step", disabled=running,
-                   on_click=_step, args=(key, make_job, lab), width="stretch", help=t("common.ui.step_help"))
-    cols[3].button(t("common.ui.reset"), icon=":material/restart_alt:", key=f"{key}__reset", disabled=job is None,
-                   on_click=reset_job, args=(key,), width="stretch")
+    cols[1].button("" if compact else pause, icon=":material/pause:", key=f"{key}__pause", disabled=not running,
+                   on_click=lambda: job.pause(), width="stretch", help=pause if compact else None)
+    cols[2].button("" if compact else step, icon=":material/skip_next:", key=f"{key}__step", disabled=running,
+                   on_click=_step, args=(key, make_job, lab), width="stretch",
+                   help=f"{step}: {t('common.ui.step_help')}" if compact else t("common.ui.step_help"))
+    cols[3].button("" if compact else reset, icon=":material/restart_alt:", key=f"{key}__reset",
+                   disabled=job is None, on_click=reset_job, args=(key,), width="stretch",
+                   help=reset if compact else None)
     if error := st.session_state.get(f"{key}__error"):
         where.error(show(error), icon=":material/error:")
     return current_job(key)

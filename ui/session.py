@@ -8,14 +8,14 @@ import uuid
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core.jobs import JobManager
+from core.backend import make_manager
 from core.shelf import Shelf
 
 
-@st.cache_resource
-def manager() -> JobManager:
-    """The process-wide job manager (capacity from ``PLAYGROUND_MAX_JOBS`` or the CPU count)."""
-    return JobManager()
+@st.cache_resource(show_spinner=False)
+def manager():
+    """The job manager shared by every visitor of this server (``core.backend``: worker processes by default)."""
+    return make_manager()
 
 
 def session_id() -> str:

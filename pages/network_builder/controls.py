@@ -146,6 +146,10 @@ def layer_editor() -> None:
 def view_controls(f: Form) -> None:
     f.toggle("show_test")
     f.toggle("discretize")
+
+
+def speed_control() -> None:
     st.session_state.setdefault("nb_speed", "fastest")
-    st.pills(t("planar.page.speed"), list(planar.SPEEDS), key="nb_speed", on_change=_set_speed, required=True,
-             wrap=True, format_func=lambda s: t(f"planar.speeds.{s}"), help=t("planar.page.speed_help"))
+    st.segmented_control(t("planar.page.speed"), list(planar.SPEEDS), key="nb_speed", on_change=_set_speed,
+                         required=True, format_func=lambda s: t(f"planar.speeds.{s}"), help=t("planar.page.speed_help"),
+                         label_visibility="collapsed")

@@ -10,23 +10,26 @@ from ui.i18n import show, t
 from ui.jobs import job_controls, live_panel
 from ui.settings import share_note
 
-st.title(t("planar.page.title"))
-st.caption(t("planar.page.lede"))
-with st.expander(t("planar.page.how_title"), icon=":material/school:"):
+head, how = st.columns([5, 1.3], vertical_alignment="bottom")
+head.title(t("planar.page.title"))
+with how.popover(t("planar.page.how_title"), icon=":material/school:", width="stretch"):
     st.markdown(t("planar.page.how"))
+st.caption(t("planar.page.lede"))
 
 form = controls.form()
 form.warnings()
 top = st.container(border=True)
-cols = top.columns([2.6, 1, 1, 1, 1, 1, 1], vertical_alignment="bottom")
-buttons = cols[0].container()  # filled below, once the settings are known
-controls.hyper_controls(form, cols[1:])
+bar = top.columns([2.2, 1.3], vertical_alignment="center")
+buttons = bar[0].container()  # filled below, once the settings are known
+with bar[1]:
+    controls.speed_control()
+controls.hyper_controls(form, top.columns(6, vertical_alignment="bottom"))
 data_col, net_col, out_col = st.columns([1.05, 2.8, 2.1], gap="medium")
 with data_col:
     controls.preset_picker(form)
+    controls.feature_controls(form)
     controls.data_controls(form)
 with net_col:
-    controls.feature_controls(form)
     controls.layer_editor()
 
 config = form.config()
