@@ -1,8 +1,8 @@
 """Compression lab targets on one model of each lab's kind, trained here with the labs' own builders:
 
 - export: ONNX (onnxruntime), TorchScript and state_dict + card re-import give PyTorch's outputs (≤ 1e-4) for the
-  network builder's MLP, a digits MLP, the CNN lab's CNN, a digits LSTM, the sequence lab's character LSTM and the
-  audio lab's log-mel CNN and MFCC LSTM;
+  network builder's MLP, a digits MLP, the CNN lab's CNN, a digits LSTM, the sequence lab's character LSTM and
+  adding-problem GRU, and the audio lab's log-mel CNN and MFCC LSTM;
 - quantization: dynamic int8 makes the MLP and the LSTMs ≥ 3× smaller on disk with < 1 point of accuracy lost
   (latency as a ratio against float32 timed in the same run); static int8 for the CNNs;
 - pruning: the accuracy-vs-sparsity curve, and 50 % magnitude pruning + fine-tuning within 1 point;
@@ -30,7 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.compress import demo  # noqa: E402
 from core.compress.export import check_exports, example_input, model_card  # noqa: E402
-from core.compress.measure import score  # noqa: E402
+from core.compress.measure import metric_name, score  # noqa: E402
 from core.jobs import build_seeded  # noqa: E402
 from core.labs import compress as lab  # noqa: E402
 
@@ -53,7 +53,8 @@ def main() -> None:
         "digits_mlp": functools.partial(demo.digits_mlp, steps=500 if q else 1500),
         "digits_cnn": functools.partial(demo.digits_cnn, epochs=2 if q else 6),
         "digits_lstm": functools.partial(demo.digits_lstm, steps=400 if q else 1500),
-        "chars_lstm": functools.partial(demo.chars_lstm, steps=100 if q else 300),
+        "chars_lstm": functools.partial(demo.sequence_model, "chars", steps=100 if q else 300),
+        "memory_gru": functools.partial(demo.sequence_model, "memory", steps=100 if q else 300, cell="GRU"),
         "audio_cnn": functools.partial(demo.audio_model, "cnn", epochs=3 if q else 10),
         "audio_lstm": functools.partial(demo.audio_model, "lstm", epochs=3 if q else 15),
     }
@@ -61,9 +62,10 @@ def main() -> None:
     for name, make in makers.items():
         start = time.process_time()
         shelf[name] = source = make()
-        acc = score(source.model, source.x_test, source.y_test)
-        print(f"{name:<11} {type(source.model).__name__:<13} params={source.parameters():>7,} "
-              f"test_acc={acc:.3f} cpu={time.process_time() - start:.1f}s", flush=True)
+        value = score(source.model, source.x_test, source.y_test)
+        metric = metric_name(source.y_test)
+        print(f"{name:<11} {source.lab:<9} {type(source.model).__name__:<13} params={source.parameters():>7,} "
+              f"test_{metric}={value:.3f} cpu={time.process_time() - start:.1f}s", flush=True)
 
     section("export: outputs against PyTorch on 64 test inputs")
     onnx_diffs = []

@@ -48,6 +48,7 @@ from core.explain import InputSpec
 from core.explain.source import Explainable
 from core.jobs import TrainingJob, build_seeded
 from core.labs import compress as lab
+from core.labs.sequences import GridInput
 from core.models.audio import build_mel_cnn, build_mfcc_gru, build_mfcc_lstm
 from core.models.cnn import CNNConfig, ConvBlock, build_cnn
 from core.models.mlp import MLP, MLPSpec
@@ -244,6 +245,9 @@ def test_fewshot_job_fills_the_curve_step_by_step():
     config = lab.Config(task="fewshot", shots=(1, 3), repeats=1, pretrain_steps=20, run_steps=5)
     trainer = build_seeded(functools.partial(lab.make_trainer, config), 0)
     assert trainer.phase == "pretrain" and np.isnan(trainer.snapshot().accuracy).all()
+    assert lab.explainable(trainer).class_names == ["0", "1", "2", "3", "4"]  # before any run: the backbone
+    with pytest.raises(DataError):
+        lab.explainable(trainer, "scratch")
     phases = set()
     while not trainer.done:
         trainer.train_step()
@@ -268,6 +272,8 @@ ARCH_CASES = {
     "mel_cnn": (lambda: build_mel_cnn(32, 41, (4, 8)), (32, 41), torch.float32),
     "mfcc_rnn": (lambda: build_mfcc_lstm(13, 16, readout="last", bidirectional=True), (13, 30), torch.float32),
     "student_mlp": (lambda: StudentMLP(12, (8,), 3), (12,), torch.float32),
+    "sequence_grid": (lambda: GridInput(RecurrentNet("LSTM", 7, 7, vocab_size=7, hidden_size=8)), (7, 10),
+                      torch.float32),
 }
 
 

@@ -17,7 +17,8 @@ A lab whose models should be exported and re-imported registers each network cla
 - ``labs``: the labs whose cards may use it (a card naming any other lab is refused).
 
 The playground's own networks are registered below: the network builder's MLP, the CNN lab's ConvNet, the
-sequence lab's RecurrentNet, the audio lab's log-mel CNN and MFCC LSTM/GRU, and this page's distillation student.
+sequence lab's RecurrentNet (bare, or wrapped in its ``GridInput`` as the lab hands it to the shelf), the audio lab's
+log-mel CNN and MFCC LSTM/GRU, and this page's distillation student.
 """
 
 from __future__ import annotations
@@ -110,6 +111,16 @@ def _recurrent_build(arch: Mapping[str, Any]) -> nn.Module:
     return RecurrentNet(args.pop("cell"), args.pop("input_size"), args.pop("output_size"), **args)
 
 
+def _grid_describe(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
+    return {"recurrent": _recurrent_describe(model.model, shape)}
+
+
+def _grid_build(arch: Mapping[str, Any]) -> nn.Module:
+    from core.labs.sequences import GridInput
+
+    return GridInput(_recurrent_build(arch["recurrent"]))
+
+
 def _mel_describe(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
     channels = [m.out_channels for m in model.features if isinstance(m, nn.Conv2d)]
     return {"n_mels": int(model.norm.mean.shape[0]), "n_frames": int(shape[-1]), "channels": channels,
@@ -148,8 +159,9 @@ def _student_build(arch: Mapping[str, Any]) -> nn.Module:
 
 for _name, _path, _describe, _build, _labs in (
         ("mlp", "core.models.mlp:MLP", _mlp_describe, _mlp_build, ("planar",)),
-        ("cnn", "core.models.cnn:ConvNet", _cnn_describe, _cnn_build, ("cnn", "explain", "compress")),
+        ("cnn", "core.models.cnn:ConvNet", _cnn_describe, _cnn_build, ("vision", "explain", "compress")),
         ("recurrent", "core.models.recurrent:RecurrentNet", _recurrent_describe, _recurrent_build, ("sequences",)),
+        ("sequence_grid", "core.labs.sequences:GridInput", _grid_describe, _grid_build, ("sequences",)),
         ("mel_cnn", "core.models.audio:MelCNN", _mel_describe, _mel_build, ("audio", "compress")),
         ("mfcc_rnn", "core.models.audio:MfccRNN", _mfcc_describe, _mfcc_build, ("audio",)),
         ("student_mlp", "core.compress.distill:StudentMLP", _student_describe, _student_build, ("compress",))):

@@ -1,9 +1,11 @@
 """Stand-ins for the visitor's shelf: one ``Explainable`` per kind of network the labs train (the network
-builder's MLP, a wider digits MLP, the CNN lab's CNN, a row-by-row digits LSTM, the sequence lab's character LSTM,
-the audio lab's log-mel CNN and MFCC LSTM), each trained briefly with the labs' own builders and trainers.
+builder's MLP, a wider digits MLP, the CNN lab's CNN, a row-by-row digits LSTM, the sequence lab's character LSTM
+and adding-problem GRU, the audio lab's log-mel CNN and MFCC LSTM), each trained briefly with the labs' own
+trainers and, where the lab has one, handed over by the lab's own ``explainable``.
 
-For the benchmark, the tests, and a page whose shelf is still empty. Each carries its training set
-(``dataset``, or ``x_train`` with ``extra["y_train"]``) so it can be fine-tuned, distilled and calibrated.
+For the benchmark, the tests, and a page whose shelf is still empty. Most carry their training set (``dataset``,
+or ``x_train`` with ``extra["y_train"]``) so they can be fine-tuned, distilled and calibrated; the sequence lab's
+grid models do not (yet).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.explain import InputSpec
-from core.explain.bundled import image_spec
 from core.explain.source import Explainable, private_copy
 from core.i18n import Message
 from core.jobs import build_seeded
@@ -24,7 +25,7 @@ from core.training import SupervisedTrainer, make_optimizer
 
 from .distill import StudentMLP
 
-KINDS = ("planar_mlp", "digits_mlp", "digits_cnn", "digits_lstm", "chars_lstm", "audio_cnn", "audio_lstm")
+KINDS = ("planar_mlp", "digits_mlp", "digits_cnn", "digits_lstm", "chars_lstm", "memory_gru", "audio_cnn", "audio_lstm")
 
 
 def _fit(trainer, steps: int):
@@ -99,37 +100,24 @@ def digits_lstm(hidden: int = 128, steps: int = 1500, seed: int = 0) -> Explaina
                     f"LSTM ({hidden}) reading digits row by row")
 
 
-def chars_lstm(steps: int = 300, seed: int = 0) -> Explainable:
-    """The sequence lab's character LSTM on its default text (one prediction per step, int64 inputs)."""
-    from core.sequence_lab import SequenceConfig, build_trainer
+def sequence_model(task: str = "chars", steps: int = 300, seed: int = 0, cell: str = "LSTM") -> Explainable:
+    """The sequence lab's recurrent net on one of its tasks (``chars``: next character; ``memory``: the adding
+    problem, a regression), through the lab's own ``explainable`` (a grid model; it carries no training set)."""
+    from core.labs import sequences
 
-    config = SequenceConfig(task="chars", cells=("LSTM",), steps=steps, seed=seed)
-    race = build_seeded(functools.partial(build_trainer, config), seed)
+    config = sequences.Config.for_task(task, cells=(cell,), steps=steps, seed=seed)
+    trainer = build_seeded(functools.partial(sequences.make_trainer, config), seed)
     for _ in range(steps):
-        race.train_step()
-    member = race.members["LSTM"]
-    member.model.eval()
-    corpus = race.data.corpus
-    x, y = member.x.cpu(), member.y.cpu()
-    xv, yv = member.val[0].cpu(), member.val[1].cpu()
-    spec = InputSpec(tuple(x.shape[1:]), list(corpus.vocab), low=0.0, high=float(len(corpus.vocab) - 1))
-    return Explainable("sequences", "sequence", private_copy(member.model), spec, xv, yv,
-                       Message("compress.describe.demo", name="character LSTM"), x_train=x,
-                       card={"lab": "sequences"}, extra={"y_train": y})
+        trainer.train_step()
+    return sequences.explainable(trainer)
 
 
-def digits_cnn(epochs: int = 4, seed: int = 0, preset_name: str = "Tiny VGG") -> Explainable:
-    """The CNN lab's network (a preset) trained on 16×16 digits with ``core.vision.fit_cnn``."""
-    from core.data.images import load_digits_dataset
-    from core.models.cnn import preset
-    from core.vision import TrainSettings, fit_cnn
+def digits_cnn(epochs: int = 4, seed: int = 0, preset: str = "vgg") -> Explainable:
+    """The CNN lab's network (a preset) trained on 16×16 digits, through the lab's own ``fit`` and ``explainable``."""
+    from core.labs import vision
 
-    ds = load_digits_dataset(16, seed=seed)
-    config = preset(preset_name, ds.channels, ds.size, ds.num_classes)
-    trainer = fit_cnn(ds, config, TrainSettings(epochs=epochs), seed=seed)
-    return Explainable("cnn", "image", private_copy(trainer.model), image_spec(ds), ds.x_test, ds.y_test,
-                       Message("compress.describe.demo", name=f"{preset_name} on digits"), dataset=ds,
-                       card={"lab": "cnn"})
+    trainer = vision.fit(vision.Config(source="digits", preset=preset, epochs=epochs, seed=seed))
+    return vision.explainable(trainer)
 
 
 def audio_model(kind: str = "cnn", epochs: int = 6, seed: int = 0) -> Explainable:
@@ -146,6 +134,7 @@ def audio_model(kind: str = "cnn", epochs: int = 6, seed: int = 0) -> Explainabl
 def build(kind: str, **kwargs) -> Explainable:
     """One of :data:`KINDS` by name."""
     makers = {"planar_mlp": planar_mlp, "digits_mlp": digits_mlp, "digits_cnn": digits_cnn,
-              "digits_lstm": digits_lstm, "chars_lstm": chars_lstm,
+              "digits_lstm": digits_lstm, "chars_lstm": functools.partial(sequence_model, "chars"),
+              "memory_gru": functools.partial(sequence_model, "memory", cell="GRU"),
               "audio_cnn": functools.partial(audio_model, "cnn"), "audio_lstm": functools.partial(audio_model, "lstm")}
     return makers[kind](**kwargs)

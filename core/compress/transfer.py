@@ -122,7 +122,7 @@ def with_head(model: nn.Module, n_out: int) -> nn.Module:
     """A copy of ``model`` whose last linear layer is a fresh one with ``n_out`` outputs."""
     out = copy.deepcopy(model)
     name, head = output_head(out)
-    set_module(out, name, nn.Linear(head.in_features, n_out))
+    set_module(out, name, nn.Linear(head.in_features, n_out).to(head.weight.device))
     if isinstance(getattr(out, "config", None), CNNConfig):  # keep the ConvNet's description true (model cards)
         out.config = replace(out.config, num_classes=n_out)
     return out

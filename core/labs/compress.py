@@ -292,8 +292,9 @@ def total_steps(config: Config, pretrained: bool = False) -> int:
 
 
 def make_job(config: Config, source: Explainable | None = None, new_classes: ImageDataset | None = None, *,
-             speed: str = "fastest") -> TrainingJob:
-    """A job (not started) for ``config``; settings, the shelf model and its data are checked here, in the page."""
+             speed: str = "fastest", pause_unwatched_s: float | None = None) -> TrainingJob:
+    """A job (not started) for ``config``; settings, the shelf model and its data are checked here, in the page.
+    ``new_classes``: the visitor's own pictures as the few-shot classes."""
     config.validate()
     if speed not in SPEEDS:
         raise ConfigError("compress.errors.speed", value=speed, choices=", ".join(SPEEDS))
@@ -310,7 +311,8 @@ def make_job(config: Config, source: Explainable | None = None, new_classes: Ima
     factory = functools.partial(make_trainer, config, source if config.needs_source else None, new_classes)
     return TrainingJob(factory, name=Message(f"compress.jobs.{config.task}"),
                        total_steps=total_steps(config, config.task == "fewshot" and config.backbone == "shelf"),
-                       eval_every=every, snapshot_every=every, seed=config.seed, step_delay_s=SPEEDS[speed])
+                       eval_every=every, snapshot_every=every, seed=config.seed, step_delay_s=SPEEDS[speed],
+                       pause_unwatched_s=pause_unwatched_s, lab="compress")
 
 
 # ---------------------------------------------------------------------------------------------- inspections
@@ -341,11 +343,19 @@ def explainable(trainer: PruneTrainer | DistillTrainer | FewShotTrainer, which: 
         return _derived(src, model, src.x_test, src.y_test, src.class_names, description,
                         {"distilled": which == "kd", "temperature": config.temperature, "alpha": config.alpha},
                         config, kind=src.kind)
+    data = trainer.data
+    if not which and "finetune" not in trainer.last:  # nothing learned few-shot yet: the backbone on the base classes
+        backbone = _cpu_copy(trainer.supervised)
+        spec = replace(_image_spec(data), class_names=list(data.base_classes))
+        base = Explainable("compress", "image", backbone, spec, data.base_test_x, data.base_test_y,
+                           Message("compress.describe.fewshot"))
+        return _derived(base, backbone, data.base_test_x, data.base_test_y, list(data.base_classes),
+                        Message("compress.describe.backbone", classes=", ".join(data.base_classes)),
+                        {"fewshot": "backbone"}, config)
     which = which or "finetune"
     if which not in trainer.last:
         raise DataError("compress.errors.not_ready", method=Term(f"compress.fewshot_methods.{which}"))
     model = _cpu_copy(trainer.last[which])
-    data = trainer.data
     spec_source = Explainable("compress", "image", model, _image_spec(data), data.eval_x, data.eval_y,
                               Message("compress.describe.fewshot"))
     description = Message("compress.describe.fewshot_model", method=Term(f"compress.fewshot_methods.{which}"),
