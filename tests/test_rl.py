@@ -408,6 +408,7 @@ def test_catalogues_cover_every_key_in_both_languages():
     used |= {f"rl.fields.{f.name}" for f in rl.Config.declared()}
     used |= {f"rl.presets.{k}" for k in rl.PRESETS} | {f"rl.algorithms.{a}" for a in rl.ALGORITHMS}
     used |= {f"rl.envs.{e}" for e in rl.ENVS} | {f"rl.cells.{c}" for c in rl.cell_kinds()}
+    used |= {f"rl.short.{a}" for a in rl.ALGORITHMS} | {"rl.label", "rl.job", "rl.describe"}
     assert used - set(en) == set()
     assert "强化学习" in zh["rl.job"] and "智能体" in zh["rl.errors.agent_format"]
     assert "价值函数" not in en["rl.help.value_map"] and "价值" in zh["rl.help.value_map"]
@@ -451,6 +452,29 @@ def test_job_runs_the_lab_and_views_draw():
     assert len(viz.grid_replay(gview.grid, gview.latest).frames) == min(gview.latest.length + 1, viz.MAX_FRAMES)
     runs = [(c.label(), gview.episode_numbers, gview.returns_avg) for c in rl.variants(rl.Config())]
     assert len(viz.compare_returns(runs).data) == 2
+
+
+def test_cartpole_policy_is_explainable():
+    for algorithm in ("dqn", "a2c"):
+        trainer = rl.make_trainer(rl.Config(env="cartpole", algorithm=algorithm, steps_per_tick=200))
+        for _ in range(6):
+            trainer.train_step()
+        ex = rl.explainable(trainer)
+        assert ex.kind == "features" and ex.spec.shape == (4,) and len(ex.class_names) == 2
+        assert ex.x_test.shape[1] == 4 and len(ex.y_test) == len(ex.x_test) > 5
+        with torch.no_grad():
+            agrees = ex.model(ex.x_test).argmax(1)
+        x = torch.from_numpy(ex.x_test.numpy())
+        if algorithm == "dqn":
+            assert torch.equal(agrees, torch.from_numpy(trainer.agent.q_values(x.numpy()).argmax(1)))
+        else:
+            assert torch.equal(agrees, torch.from_numpy(trainer.agent.evaluate(x.numpy())[0].argmax(1)))
+        assert all(p.data_ptr() != q.data_ptr() for p in ex.model.parameters()
+                   for net in trainer.networks().values() for q in net.parameters())  # a private copy
+        assert "CartPole" in ex.description.text()
+    with pytest.raises(ConfigError) as err:
+        rl.explainable(rl.make_trainer(rl.Config()))
+    assert err.value.key == "rl.errors.cartpole_only"
 
 
 @pytest.mark.slow

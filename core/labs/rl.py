@@ -39,7 +39,9 @@ from core.envs.gridworld import (
     value_iteration,
 )
 from core.errors import ConfigError, DataError
-from core.i18n import Message, Term
+from core.explain import InputSpec
+from core.explain.source import Explainable, private_copy
+from core.i18n import Message, Term, text
 from core.jobs import TrainingJob
 from core.models.rl import (
     ActorCritic,
@@ -47,6 +49,7 @@ from core.models.rl import (
     DQNAgent,
     DQNSettings,
     PGSettings,
+    PolicyLogits,
     QNetwork,
     ReplayBuffer,
     epsilon_at,
@@ -144,9 +147,10 @@ class Config(LabConfig):
     def is_dqn(self) -> bool:
         return self.algorithm == "dqn"
 
-    def label(self) -> str:
+    def label(self, lang: str = "en") -> str:
         """A short legend, e.g. ``DQN · 64×2 · seed 0``."""
-        return f"{self.algorithm.upper()} · {self.width}×{self.depth} · seed {self.seed}"
+        return text("rl.label", lang, algorithm=Term(f"rl.short.{self.algorithm}"), width=self.width,
+                    depth=self.depth, seed=self.seed)
 
 
 # Preset key → experiment; names and descriptions live in the catalogue (rl.presets.<key>).
@@ -657,6 +661,34 @@ def greedy_episode(trainer: RLTrainer, max_steps: int | None = None) -> Episode:
                    np.asarray(rewards, dtype=np.float32), float(np.sum(rewards)), bool(terminated))
 
 
+def explainable(trainer: RLTrainer) -> Explainable:
+    """CartPole's policy as a two-class model over the state (x, ẋ, θ, θ̇): the Q-network (DQN) or the actor
+    (policy gradient), with the states of the latest and of a greedy episode labelled by the agent's own choice.
+    The gridworld's network reads a one-hot cell number: nothing there to attribute."""
+    if trainer.grid is not None:
+        raise ConfigError("rl.errors.cartpole_only")
+    if isinstance(trainer.agent, DQNAgent):
+        model = private_copy(trainer.agent.q)
+    else:
+        model = PolicyLogits(private_copy(trainer.agent.net)).eval()
+    episodes = [greedy_episode(trainer)] + ([trainer.latest] if trainer.latest is not None else [])
+    x = torch.from_numpy(np.concatenate([e.states[:-1] for e in episodes]).astype(np.float32))
+    with torch.no_grad():
+        y = model(x).argmax(dim=1)
+    lo, hi = x.min(0).values.numpy(), x.max(0).values.numpy()
+    spec = InputSpec(shape=(4,), class_names=[Term("rl.actions.push_left"), Term("rl.actions.push_right")],
+                     low=tuple(lo.tolist()), high=tuple(np.maximum(hi, lo + 1e-3).tolist()), black=(0.0,) * 4,
+                     mean=x.mean(0).numpy(), feature_names=["x", "ẋ", "θ", "θ̇"])
+    avg = float(np.mean(trainer.returns[-AVERAGE_WINDOW:])) if trainer.returns else 0.0
+    card = {**trainer.config.card(), "model": {"kind": "q_network" if trainer.config.is_dqn else "actor_critic",
+                                               "width": trainer.config.width, "depth": trainer.config.depth},
+            "metrics": {"return_avg": avg, "episodes": len(trainer.returns)}, "step": trainer.env_steps}
+    description = Message("rl.describe", algorithm=Term(f"rl.algorithms.{trainer.config.algorithm}"),
+                          env=Term(f"rl.envs.{trainer.config.env}"), steps=trainer.env_steps,
+                          episodes=len(trainer.returns))
+    return Explainable("rl", "features", model, spec, x, y, description, x_train=x, card=card)
+
+
 # ---------------------------------------------------------------------------------------------- save / load
 def save_agent(trainer: RLTrainer) -> bytes:
     """The agent as a file: settings (the shareable query), weights, optimizer state, replay buffer, counters."""
@@ -788,6 +820,7 @@ def cell_kinds() -> tuple[str, ...]:
 
 
 __all__ = ["ALGORITHMS", "ENVS", "PRESETS", "AgentState", "CartMap", "Config", "Episode", "GridMap", "RLTrainer",
-           "View", "cart_map", "cell_kinds", "current_view", "default_layout", "greedy_episode", "greedy_policy",
-           "grid_map", "initial_view", "latest_episode", "load_agent", "make_env", "make_job", "make_trainer",
-           "moving_average", "optimal_policy", "resize_layout", "save_agent", "set_cell", "set_live", "variants"]
+           "View", "cart_map", "cell_kinds", "current_view", "default_layout", "explainable", "greedy_episode",
+           "greedy_policy", "grid_map", "initial_view", "latest_episode", "load_agent", "make_env", "make_job",
+           "make_trainer", "moving_average", "optimal_policy", "resize_layout", "save_agent", "set_cell", "set_live",
+           "variants"]

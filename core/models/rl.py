@@ -78,6 +78,17 @@ class ActorCritic(nn.Module):
         return self.actor(x), self.critic(x).squeeze(-1)
 
 
+class PolicyLogits(nn.Module):
+    """The actor of an :class:`ActorCritic` alone: state → action logits (what an attribution explains)."""
+
+    def __init__(self, net: ActorCritic) -> None:
+        super().__init__()
+        self.encode, self.actor = net.encode, net.actor
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.actor(self.encode(obs))
+
+
 MODELS.register("q_network", family="rl", description="Q-network: state in, one value per action out (DQN).")(
     QNetwork)
 MODELS.register("actor_critic", family="rl",
