@@ -3,6 +3,7 @@ scikit-learn, D-only / G-only steps, short runs that learn, views, actions, figu
 
 import math
 import pickle
+import time
 
 import numpy as np
 import plotly.graph_objects as go
@@ -455,3 +456,29 @@ def test_figures_use_the_views_and_the_catalogue():
     assert len(viz.latent_scatter(aview.latent, aview.latent_labels, highlight=[0]).data) == 10
     assert len(viz.reconstructions(aview).data) == 2
     assert isinstance(viz.latent_grid(gen.latent_traversal(ae, n=4), traversal=True), go.Figure)
+
+
+@pytest.mark.slow
+def test_the_lab_runs_in_a_worker_process():
+    from core.workers import RemoteManager
+
+    manager = RemoteManager(n_workers=1, capacity=2, per_session=2)
+    try:
+        assert manager.wait_ready(180)
+        job = manager.submit("alice", gen.make_job(gen.Config(batch_size=32), total_steps=None))
+        deadline = time.monotonic() + 60
+        while job.snapshot().step < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job.pause()
+        view = job.inspect(gen.step_discriminator)
+        assert isinstance(view, gen.Gan2dView)
+        moved = job.inspect(gen.step_generator)
+        assert np.abs(moved.fake - view.fake).max() > 0
+        assert job.inspect(gen.explainable).binary
+        assert job.inspect(gen.interpolate, 0, 1, 4).shape == (4, 2)
+        with pytest.raises(ConfigError):
+            job.inspect(gen.anomaly_scores)
+        manager.discard("alice", job)
+    finally:
+        manager.end_session("alice")
+        manager.close()

@@ -68,9 +68,10 @@ class GanTrainer:
 
     # ------------------------------------------------------------------ pieces
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` noise vectors from the prior (a standard Gaussian, or uniform on [-1, 1])."""
+        """``n`` noise vectors from the prior: a standard Gaussian, or for the 2-D GAN optionally uniform on
+        [-1, 1]."""
         gen = generator or self.torch_gen
-        if getattr(self.config, "prior", "gaussian") == "uniform" and self.config.mode == "gan2d":
+        if self.config.mode == "gan2d" and self.config.prior == "uniform":
             z = torch.rand(n, self.noise_dim, generator=gen) * 2 - 1
         else:
             z = torch.randn(n, self.noise_dim, generator=gen)
