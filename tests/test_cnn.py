@@ -1,16 +1,21 @@
 """CNN lab: conv arithmetic equals real forward shapes, residual blocks add their input, feature maps equal
-forward hooks, uploads are validated, and a short training run really learns the digits."""
+forward hooks, uploads are validated, a short training run really learns the digits, and the lab's settings
+(the whole architecture included) round-trip through the URL."""
 
 from __future__ import annotations
 
+import functools
 import io
+import pickle
 import zipfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from core import i18n
 from core.data import DATASETS
 from core.data import images as image_data
 from core.data.images import (
@@ -27,11 +32,13 @@ from core.errors import ConfigError, DataError
 from core.inspect.evaluation import evaluate_classifier
 from core.inspect.feature_maps import feature_layers, feature_maps
 from core.inspect.filters import conv_filters
+from core.jobs import TrainingJob, build_seeded
+from core.labs import vision
 from core.models import MODELS
 from core.models.cnn import CNNConfig, ConvBlock, ResidualBlock, build_cnn, count_params, layer_table, preset
-from core.vision import TrainSettings, make_cnn_job
 from core.viz.images import channel_grid, confusion_matrix, feature_flow, filter_grid, image_grid
 
+torch.set_num_threads(1)  # the machine is shared
 PRESETS = MODELS.names("cnn")
 INPUTS = [(1, 8), (1, 16), (1, 28), (3, 32), (3, 64)]
 CUSTOM = [
@@ -355,38 +362,145 @@ def test_upload_limits(monkeypatch):
 
 # ------------------------------------------------------------------------------------------ training
 def test_short_training_run_learns_the_digits(digits8):
-    settings = TrainSettings(epochs=3, lr=0.005, batch_size=64)
-    job = make_cnn_job(digits8, preset("Tiny VGG", 1, 8, 10), settings, seed=0).start()
+    config = vision.Config(digit_size=8, epochs=3, lr=0.005, batch_size=64)
+    job = vision.make_job(config, digits8).start()
     assert job.join(60)
     snap = job.snapshot()
     assert snap.error is None and snap.step == 3 * 20
     assert snap.evals["val_accuracy"][-1] > 0.9
     first = conv_filters(build_cnn(preset("Tiny VGG", 1, 8, 10).with_data(1, 8, 10)))
-    assert snap.view is not None and snap.view_step == snap.step
-    trained = snap.view["filters"][0].weights
+    assert isinstance(snap.view, vision.View) and snap.view_step == snap.step == snap.view.step
+    trained = snap.view.filters[0].weights
     assert trained.shape == first[0].weights.shape
-    result = job.inspect(lambda t: evaluate_classifier(t.model, digits8.x_test, digits8.y_test, 10))
+    result = job.inspect(vision.evaluation)
     assert result.accuracy > 0.93
-    assert snap.history["lr"][-1] < 0.25 * settings.lr  # cosine decay
+    assert snap.history["lr"][-1] < 0.25 * config.lr  # cosine decay
 
 
 def test_early_stopping_ends_the_run(digits8):
-    settings = TrainSettings(epochs=20, lr=1e-9, optimizer="SGD", patience=1, evals_per_epoch=1)
-    job = make_cnn_job(digits8, preset("LeNet-5", 1, 8, 10), settings, seed=0).start()
+    """A learning rate too small to improve anything (below what the page offers, so built by hand): patience 1
+    stops the run after one epoch without a better validation loss."""
+    config = vision.Config(digit_size=8, epochs=20, optimizer="SGD", patience=1).with_preset("lenet")
+    trainer = vision.VisionTrainer(replace(config, lr=1e-9), digits8)
+    job = TrainingJob(trainer, total_steps=trainer.total_steps, eval_every=trainer.eval_every).start()
     assert job.join(60)
-    assert job.snapshot().step < 20 * 20
+    assert job.snapshot().step < 20 * 20 and trainer.done
 
 
 def test_bad_training_settings_are_config_errors(digits8):
-    with pytest.raises(ConfigError):
-        make_cnn_job(digits8, preset("Tiny VGG", 1, 8, 10), TrainSettings(epochs=0))
-    with pytest.raises(ConfigError):
-        make_cnn_job(digits8, CNNConfig(blocks=(ConvBlock(8, 11, 1, 0),)), TrainSettings())
+    with pytest.raises(ConfigError, match="1 to 200 epochs"):
+        vision.make_job(vision.Config(digit_size=8, epochs=0), digits8)
+    with pytest.raises(ConfigError, match="does not fit"):
+        vision.make_job(vision.Config(digit_size=8, blocks="8k11p0-max"), digits8)
 
 
-def test_fit_cnn_trains_in_place_for_other_pages(digits8):
-    from core.vision import fit_cnn
-
-    trainer = fit_cnn(digits8, settings=TrainSettings(epochs=2, lr=0.005), seed=1)
+def test_fit_trains_in_place_for_other_pages(digits8):
+    trainer = vision.fit(vision.Config(digit_size=8, epochs=2, lr=0.005, seed=1), digits8)
     assert not trainer.model.training and trainer.dataset is digits8
     assert evaluate_classifier(trainer.model, digits8.x_test, digits8.y_test, 10).accuracy > 0.85
+
+
+# ------------------------------------------------------------------------------------------ the lab's shape
+@pytest.mark.parametrize("name", list(vision.PRESETS))
+@pytest.mark.parametrize("source,size", [("digits", 8), ("digits", 16), ("digits", 28), ("shapes", 16),
+                                         ("upload", 64)])
+def test_every_preset_round_trips_through_the_block_text(name, source, size):
+    config = vision.Config(source=source, digit_size=size if source == "digits" else 16,
+                           upload_size=size if source == "upload" else 32).with_preset(name)
+    channels, image, classes = config.input_shape()
+    expected = preset(vision.PRESETS[name], channels, image, classes)
+    assert vision.parse_blocks(config.blocks) == expected.blocks
+    assert vision.format_blocks(vision.parse_blocks(config.blocks)) == config.blocks
+    rebuilt = config.cnn(channels, image, classes)
+    assert [r.out_shape for r in layer_table(rebuilt)] == [r.out_shape for r in layer_table(expected)]
+    assert vision.Config.from_query(config.to_query())[0] == replace(config, upload_size=32)  # uploads: not in URL
+
+
+def test_block_text_by_hand():
+    blocks = vision.parse_blocks(" 8K5p0x3-avg , r16k3s2-none,4k1 ")
+    assert blocks == (ConvBlock(8, 5, 1, 0, 3, "avg"), ConvBlock(16, 3, 2, 1, 1, "none", True), ConvBlock(4, 1, 1, 0))
+    assert vision.format_blocks(blocks) == "8k5p0x3-avg,r16k3s2-none,4k1-max"
+    for bad, n in (("16k3x2-maxx", 1), ("16k3,sixteen", 2), ("16-max", 1)):
+        with pytest.raises(ConfigError, match=f"Block {n}: “"):
+            vision.parse_blocks(bad)
+
+
+def test_a_shared_url_restores_every_setting():
+    config = vision.Config(source="shapes", shapes_per_class=250, shapes_noise=0.1, aug_shift=10, aug_rotation=15,
+                           aug_flip=True, preset="resnet", blocks="8k3-none,r8k3-none,r16k3s2-none", fc=(32, 16),
+                           batch_norm=False, activation="gelu", dropout=0.3, global_pool=True, optimizer="Momentum",
+                           lr=0.01, batch_size=32, epochs=5, patience=2, weight_decay=1e-4, seed=42,
+                           slow_motion=True).validate()
+    query = config.to_query()
+    assert query["blocks"] == "8k3-none,r8k3-none,r16k3s2-none" and query["fc"] == "32,16"
+    assert "up_size" not in query and "up_color" not in query
+    again, warnings = vision.Config.from_query(query)
+    assert again == config and warnings == []
+    assert again.edited and "(edited)" in again.title()
+
+
+def test_bad_hand_edited_urls_become_warnings():
+    config, warnings = vision.Config.from_query({"lr": "7", "epochs": "nope", "flip": "1", "batch": "50"})
+    assert (config.lr, config.epochs, config.aug_flip, config.batch_size) == (0.3, 8, False, 64)
+    text = " ".join(warnings)
+    assert "lr=7" in text and "epochs=nope" in text and "mirroring is off for digits" in text
+    config, warnings = vision.Config.from_query({"data": "digits", "size": "8", "blocks": "16k3-max,32k3-max,64k3-max,"
+                                                 "64k3-max", "preset": "lenet"})
+    assert config.blocks == vision.Config(digit_size=8).with_preset("lenet").blocks  # 4 poolings do not fit 8×8
+    assert "pooling" in warnings[0] and "LeNet-5 preset" in warnings[0]
+    config, warnings = vision.Config.from_query({"blocks": "16k3-swirl"})
+    assert config.blocks == vision.Config().blocks and "not a conv block" in warnings[0]
+
+
+def test_the_first_filters_shown_are_the_ones_training_starts_from(digits8):
+    config = vision.Config(digit_size=8, seed=7)
+    trainer = build_seeded(functools.partial(vision.make_trainer, config, digits8), config.seed)
+    before = vision.initial_view(config, 1, 8, 10)
+    for shown, real in zip(before.filters, vision.current_view(trainer).filters, strict=True):
+        np.testing.assert_array_equal(shown.weights, real.weights)
+    trainer.train_step()
+    after = vision.current_view(trainer)
+    assert after.step == 1 and not np.array_equal(after.filters[0].weights, before.filters[0].weights)
+    assert len(pickle.dumps(after)) < 1_000_000
+
+
+def test_inspections_and_explainable_read_the_real_model(digits8):
+    config = vision.Config(digit_size=8, epochs=1)
+    trainer = build_seeded(functools.partial(vision.make_trainer, config, digits8), config.seed)
+    for _ in range(10):
+        trainer.train_step()
+    x = digits8.x_test[:1]
+    probs = vision.predict_proba(trainer, x)
+    flow = vision.feature_maps(trainer, x)
+    np.testing.assert_allclose(probs, flow.probs, rtol=1e-5, atol=1e-6)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-5)
+    result = vision.evaluation(trainer)
+    assert result.confusion.sum() == len(digits8.y_test)
+    model = vision.explainable(trainer)
+    assert model.kind == "image" and model.dataset is digits8 and not model.model.training
+    assert model.model is not trainer.model and model.card["metrics"]["test_accuracy"] == result.accuracy
+    with torch.no_grad():
+        torch.testing.assert_close(model.model(x), trainer.predict(x))
+    assert "Tiny VGG" in model.description and "digits" in model.description
+    pickle.dumps(model)
+    shapes = load_shapes_dataset(per_class=20)
+    assert [str(c) for c in vision.class_names(shapes)] == ["circle", "square", "triangle", "star"]
+    assert [c.text("zh") for c in vision.class_names(shapes)] == ["圆形", "正方形", "三角形", "星形"]
+
+
+def test_an_upload_cannot_be_rebuilt_from_the_url_alone():
+    with pytest.raises(ConfigError, match="not part of the link"):
+        vision.make_job(vision.Config(source="upload"))
+
+
+def test_the_lab_catalogue_has_every_key_in_both_languages():
+    en = {k: v for k, v in i18n.catalogue("en").items() if k.startswith("vision.")}
+    zh = {k: v for k, v in i18n.catalogue("zh").items() if k.startswith("vision.")}
+    assert en.keys() == zh.keys()
+    for key, text in en.items():
+        assert i18n.placeholders(text) == i18n.placeholders(zh[key]), key
+    for f in vision.Config.declared():
+        assert f.label in en, f.label
+        for choice in f.setting.choices or ():
+            assert f"vision.choices.{f.name}.{choice}" in en, (f.name, choice)
+    assert "卷积" in zh["vision.page.lede"] and "池化" in zh["vision.page.lede"]

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from core.errors import ConfigError, DataError
+from core.i18n import Message, text
 
 from . import DATASETS
 
@@ -135,7 +136,7 @@ def stratified_split(y: np.ndarray, fractions: tuple[float, float, float], seed:
     """Indices of train / validation / test, each class split in the same proportions (every split gets
     at least one image of every class that has three or more)."""
     if not math.isclose(sum(fractions), 1.0, abs_tol=1e-6) or min(fractions) <= 0:
-        raise ConfigError("The train / validation / test fractions must be positive and add up to 1.")
+        raise ConfigError("vision.errors.fractions")
     rng = np.random.default_rng(seed)
     parts: list[list[int]] = [[], [], []]
     for cls in np.unique(y):
@@ -167,7 +168,7 @@ def build_dataset(name: str, images: np.ndarray, labels: np.ndarray, classes: Se
 
 def _check_size(size: int) -> int:
     if size not in SIZES:
-        raise ConfigError(f"The image size must be one of {', '.join(map(str, SIZES))} pixels (got {size}).")
+        raise ConfigError("vision.errors.image_size", choices=", ".join(map(str, SIZES)), value=size)
     return size
 
 
@@ -237,14 +238,14 @@ def load_digits_dataset(size: int = 16, seed: int = 0,
     from sklearn.datasets import load_digits
 
     if size not in (8, 16, 28):
-        raise ConfigError(f"Digits come at 8, 16 or 28 pixels (got {size}).")
+        raise ConfigError("vision.errors.digit_size", value=size)
     bunch = load_digits()
     x = torch.from_numpy(bunch.images.astype(np.float32) / 16.0)[:, None]
     x = upscale(x, size)
     return build_dataset("digits", x.numpy(), bunch.target, [str(c) for c in range(10)], seed=seed,
                          fractions=fractions, ink=True, native_size=8, flip_ok=False,
-                         description="Handwritten digits 0–9 (scikit-learn, 8×8 pixels, light ink on black)"
-                         + (f", upscaled to {size}×{size}" if size != 8 else ""))
+                         description=Message("vision.data.digits_upscaled" if size != 8 else "vision.data.digits",
+                                             size=size))
 
 
 # ---------------------------------------------------------------------------------------- shapes
@@ -305,12 +306,12 @@ def load_shapes_dataset(size: int = 32, seed: int = 0, per_class: int = 500, noi
     """``per_class`` pictures of each of :data:`SHAPES`, generated with PIL from ``seed``."""
     _check_size(size)
     if not 10 <= per_class <= 5000:
-        raise ConfigError(f"Generate between 10 and 5000 shapes per class (got {per_class}).")
+        raise ConfigError("vision.errors.shapes_count", low=10, high=5000, value=per_class)
     rng = np.random.default_rng(seed)
     labels = np.repeat(np.arange(len(SHAPES)), per_class)
     images = np.stack([draw_shape(SHAPES[k], rng, size, noise) for k in labels])
     return build_dataset("shapes", images, labels, SHAPES, seed=seed, fractions=fractions,
-                         description=f"Generated colour shapes ({per_class} per class, {size}×{size} RGB, noisy)")
+                         description=Message("vision.data.shapes", n=per_class, size=size))
 
 
 # ----------------------------------------------------------------------------------- own images
@@ -323,8 +324,7 @@ def _safe_member(name: str) -> PurePosixPath | None:
     clean = name.replace("\\", "/")
     path = PurePosixPath(clean)
     if clean.startswith("/") or (len(clean) > 1 and clean[1] == ":") or ".." in path.parts:
-        raise DataError(f"The zip entry “{name}” points outside the archive (an absolute path or “..”); "
-                        "zip the class folders themselves.")
+        raise DataError("vision.errors.zip_outside", name=name)
     if clean.endswith("/") or any(p.startswith(".") or p == "__MACOSX" for p in path.parts):
         return None
     return path
@@ -334,45 +334,44 @@ def read_image_zip(data: bytes) -> dict[str, list[tuple[str, bytes]]]:
     """A zip of ``class_name/*.png|jpg`` folders (optionally inside one top folder) → ``{class: [(file,
     bytes)]}``, checked for size, file count, traversal and zip bombs without extracting anything to disk."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise DataError(f"The zip is {_human_bytes(len(data))}; the limit is {_human_bytes(MAX_UPLOAD_BYTES)}.")
+        raise DataError("vision.errors.zip_size", size=_human_bytes(len(data)), limit=_human_bytes(MAX_UPLOAD_BYTES))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError("The upload is not a readable zip file (it may be damaged or another format).") from exc
+        raise DataError("vision.errors.not_zip") from exc
     with archive:
         members = [(info, _safe_member(info.filename)) for info in archive.infolist()]
         members = [(info, path) for info, path in members if path is not None and not info.is_dir()]
         if len(members) > MAX_FILES:
-            raise DataError(f"The zip holds {len(members):,} files; the limit is {MAX_FILES:,}.")
+            raise DataError("vision.errors.zip_files", count=len(members), limit=MAX_FILES)
         total = sum(info.file_size for info, _ in members)
         if total > 4 * MAX_UPLOAD_BYTES:
-            raise DataError(f"The zip unpacks to {_human_bytes(total)}; the limit is "
-                            f"{_human_bytes(4 * MAX_UPLOAD_BYTES)} (is it a zip bomb?).")
+            raise DataError("vision.errors.zip_unpacked", size=_human_bytes(total),
+                            limit=_human_bytes(4 * MAX_UPLOAD_BYTES))
         prefix = _common_root(members)
         by_class: dict[str, list[tuple[str, bytes]]] = {}
         for info, path in members:
             parts = path.parts[len(prefix):]
             if len(parts) < 2:
-                raise DataError(f"“{path}” is not inside a class folder. Put each class's images in a folder "
-                                "named after the class, e.g. cats/01.png and dogs/01.png.")
+                raise DataError("vision.errors.no_class_folder", name=str(path))
             if info.flag_bits & 0x1:
-                raise DataError(f"“{path}” is encrypted; upload a zip without a password.")
+                raise DataError("vision.errors.encrypted", name=str(path))
             if info.file_size > MAX_FILE_BYTES:
-                raise DataError(f"“{path}” is {_human_bytes(info.file_size)}; one image may be at most "
-                                f"{_human_bytes(MAX_FILE_BYTES)}.")
+                raise DataError("vision.errors.file_size", name=str(path), size=_human_bytes(info.file_size),
+                                limit=_human_bytes(MAX_FILE_BYTES))
             if info.file_size > 1024 * 1024 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
-                raise DataError(f"“{path}” expands {info.file_size / max(info.compress_size, 1):,.0f}× when "
-                                "unpacked — that looks like a zip bomb, so the upload was rejected.")
+                raise DataError("vision.errors.zip_bomb", name=str(path),
+                                ratio=info.file_size / max(info.compress_size, 1))
             try:
                 with archive.open(info) as handle:
                     content = handle.read(MAX_FILE_BYTES + 1)  # never trust the header's size
             except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-                raise DataError(f"“{path}” cannot be read from the zip (damaged archive?).") from exc
+                raise DataError("vision.errors.zip_member", name=str(path)) from exc
             if len(content) > MAX_FILE_BYTES:
-                raise DataError(f"“{path}” is larger than {_human_bytes(MAX_FILE_BYTES)} once unpacked.")
+                raise DataError("vision.errors.unpacked_size", name=str(path), limit=_human_bytes(MAX_FILE_BYTES))
             by_class.setdefault(parts[-2], []).append((str(path), content))
     if not by_class:
-        raise DataError("The zip holds no images. Zip one folder per class, e.g. cats/*.png and dogs/*.png.")
+        raise DataError("vision.errors.zip_empty")
     return by_class
 
 
@@ -387,27 +386,27 @@ def _common_root(members: list[tuple[zipfile.ZipInfo, PurePosixPath]]) -> tuple[
 def decode_image(name: str, content: bytes) -> Image.Image:
     """Open and fully decode one uploaded image, with readable errors for the usual ways it goes wrong."""
     if not name.lower().endswith(IMAGE_EXTENSIONS):
-        raise DataError(f"“{name}” is not an image file (accepted: {', '.join(IMAGE_EXTENSIONS)}).")
+        raise DataError("vision.errors.not_image_file", name=name, accepted=", ".join(IMAGE_EXTENSIONS))
     if len(content) > MAX_FILE_BYTES:
-        raise DataError(f"“{name}” is {_human_bytes(len(content))}; one image may be at most "
-                        f"{_human_bytes(MAX_FILE_BYTES)}.")
+        raise DataError("vision.errors.file_size", name=name, size=_human_bytes(len(content)),
+                        limit=_human_bytes(MAX_FILE_BYTES))
     try:
         with warnings.catch_warnings():  # the size is checked just below, with a clearer message
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(content))
         width, height = image.size
         if width * height > MAX_PIXELS:
-            raise DataError(f"“{name}” claims to be {width:,} × {height:,} pixels, more than the "
-                            f"{MAX_PIXELS / 1e6:.0f} megapixel limit (a decompression bomb?).")
+            raise DataError("vision.errors.pixel_bomb", name=name, width=width, height=height,
+                            limit=MAX_PIXELS / 1e6)
         image.load()
     except DataError:
         raise
     except Image.DecompressionBombError as exc:
-        raise DataError(f"“{name}” is too large to decode safely (a decompression bomb?).") from exc
+        raise DataError("vision.errors.decode_bomb", name=name) from exc
     except UnidentifiedImageError as exc:
-        raise DataError(f"“{name}” is not an image PIL can read (wrong extension or another format).") from exc
+        raise DataError("vision.errors.unreadable", name=name) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"“{name}” is damaged or truncated and cannot be decoded.") from exc
+        raise DataError("vision.errors.damaged", name=name) from exc
     return image
 
 
@@ -418,24 +417,24 @@ def dataset_from_files(files: Mapping[str, Sequence[tuple[str, bytes]]], *, size
     ``"gray"`` or ``"auto"`` (grey when every picture is grey)."""
     _check_size(size)
     if color not in ("auto", "rgb", "gray"):
-        raise ConfigError(f"Colour must be auto, rgb or gray (got {color!r}).")
+        raise ConfigError("vision.errors.color", value=color)
     classes = sorted(name.strip() for name in files if name.strip())
     if len(classes) < 2:
-        found = f" (found only “{classes[0]}”)" if classes else ""
-        raise DataError(f"A classifier needs at least two classes{found}: add a second folder or class.")
+        if classes:
+            raise DataError("vision.errors.one_class", name=classes[0])
+        raise DataError("vision.errors.no_classes")
     if len(classes) > MAX_CLASSES:
-        raise DataError(f"{len(classes)} classes is more than the limit of {MAX_CLASSES}.")
+        raise DataError("vision.errors.many_classes", count=len(classes), limit=MAX_CLASSES)
     n_files = sum(len(v) for v in files.values())
     if n_files > MAX_FILES:
-        raise DataError(f"{n_files:,} images is more than the limit of {MAX_FILES:,}.")
+        raise DataError("vision.errors.many_images", count=n_files, limit=MAX_FILES)
     total = sum(len(c) for v in files.values() for _, c in v)
     if total > MAX_UPLOAD_BYTES:
-        raise DataError(f"The images add up to {_human_bytes(total)}; the limit is {_human_bytes(MAX_UPLOAD_BYTES)}.")
+        raise DataError("vision.errors.images_size", size=_human_bytes(total), limit=_human_bytes(MAX_UPLOAD_BYTES))
     lookup = {name.strip(): items for name, items in files.items()}
     few = [f"{c} ({len(lookup[c])})" for c in classes if len(lookup[c]) < MIN_PER_CLASS]
     if few:
-        raise DataError(f"Every class needs at least {MIN_PER_CLASS} images to fill train, validation and test: "
-                        f"{', '.join(few)}.")
+        raise DataError("vision.errors.few_images", n=MIN_PER_CLASS, classes=", ".join(few))
     decoded = [(k, decode_image(name, content)) for k, c in enumerate(classes) for name, content in lookup[c]]
     if color == "auto":
         gray = all(img.mode in ("1", "L", "LA", "I", "I;16", "F") for _, img in decoded)
@@ -444,8 +443,8 @@ def dataset_from_files(files: Mapping[str, Sequence[tuple[str, bytes]]], *, size
     images = np.stack([_fit_pixels(img, size, channels) for _, img in decoded])
     labels = np.array([k for k, _ in decoded])
     return build_dataset("your images", images, labels, classes, seed=seed, fractions=fractions,
-                         description=f"Your images: {len(labels):,} in {len(classes)} classes, "
-                         f"{size}×{size} {'grey' if channels == 1 else 'RGB'}")
+                         description=Message("vision.data.upload_gray" if channels == 1 else "vision.data.upload_rgb",
+                                             n=len(labels), classes=len(classes), size=size))
 
 
 @DATASETS.register("your images", family="images", sizes=SIZES, upload=True,
@@ -456,7 +455,7 @@ def load_uploaded_dataset(zip_bytes: bytes | None = None,
     if zip_bytes is not None:
         files = read_image_zip(zip_bytes)
     if not files:
-        raise DataError("Upload a zip of class folders, or some images for at least two classes.")
+        raise DataError("vision.errors.nothing_uploaded")
     return dataset_from_files(files, **kwargs)
 
 
@@ -465,7 +464,7 @@ def load_image_dataset(name: str, *, size: int | None = None, seed: int = 0, **k
     (digits at 16×16, shapes at 32×32); ``seed`` fixes the split (and the generated shapes)."""
     entry = DATASETS.entry(name)
     if entry.family != "images" or entry.meta.get("upload"):
-        raise ConfigError(f"{name!r} is not a built-in image dataset.")
+        raise ConfigError("vision.errors.not_builtin", value=name)
     default = entry.meta.get("default_size", entry.meta["sizes"][0])
     return entry.value(size=default if size is None else size, seed=seed, **kwargs)
 
@@ -505,9 +504,12 @@ class Augmentation:
 
 
 def augmentation_preview(ds: ImageDataset, augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
-                         *, n_images: int = 6, n_versions: int = 5, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+                         *, n_images: int = 6, n_versions: int = 5, seed: int = 0, classes: Sequence[str] | None = None,
+                         lang: str = "en") -> tuple[np.ndarray, list[str]]:
     """``n_images`` training pictures, each followed by ``n_versions`` augmented versions: an
-    ``(n_images * (1 + n_versions), C, H, W)`` array in 0..1 and a caption per tile (row-major)."""
+    ``(n_images * (1 + n_versions), C, H, W)`` array in 0..1 and a caption per tile (row-major) in ``lang``;
+    ``classes`` are the class names to show (default: the dataset's)."""
+    names = list(classes) if classes is not None else ds.classes
     generator = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(ds.y_train), generator=generator)[:n_images]
     rows, titles = [], []
@@ -515,5 +517,6 @@ def augmentation_preview(ds: ImageDataset, augment: Callable[[torch.Tensor, torc
         x = ds.x_train[i:i + 1]
         versions = augment(x.repeat(n_versions, 1, 1, 1), generator)
         rows.append(torch.cat([x, versions]))
-        titles += [f"{ds.classes[int(ds.y_train[i])]} · original"] + [f"augmented {v + 1}" for v in range(n_versions)]
+        titles += [text("vision.viz.original", lang, name=names[int(ds.y_train[i])])]
+        titles += [text("vision.viz.augmented", lang, n=v + 1) for v in range(n_versions)]
     return ds.raw(torch.cat(rows)).numpy(), titles

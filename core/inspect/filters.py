@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.i18n import Message
+
 MAX_OUT = 64  # filters kept per layer
 MAX_IN = 32  # input channels kept per filter
 
@@ -29,9 +31,10 @@ class FilterSet:
         return int(self.weights.shape[-1])
 
     @property
-    def label(self) -> str:
-        short = self.name.removeprefix("features.")
-        return (f"{short} · {self.out_channels} filters of {self.in_channels}×{self.kernel}×{self.kernel}")
+    def label(self) -> Message:
+        """E.g. ``conv1 · 16 filters of 1×3×3`` (a ``Message``: English, translated where shown)."""
+        return Message("vision.viz.filters_label", layer=self.name.removeprefix("features."), n=self.out_channels,
+                       cin=self.in_channels, k=self.kernel)
 
 
 def conv_layers(model: nn.Module, *, min_kernel: int = 2) -> list[tuple[str, nn.Conv2d]]:

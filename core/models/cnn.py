@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from core.errors import ConfigError
+from core.i18n import Message
 
 from . import MODELS
 
@@ -129,34 +130,31 @@ def _out(size: int, kernel: int, stride: int, padding: int) -> int:
 def validate(config: CNNConfig) -> None:
     """Raise ``ConfigError`` (with a fix) for settings no network can have."""
     if config.activation not in ACTIVATIONS:
-        raise ConfigError(f"Unknown activation {config.activation!r}; choose one of {', '.join(ACTIVATIONS)}.")
+        raise ConfigError("vision.errors.activation", value=config.activation, choices=", ".join(ACTIVATIONS))
     if not 1 <= len(config.blocks) <= 6:
-        raise ConfigError("Use between 1 and 6 conv blocks.")
+        raise ConfigError("vision.errors.n_blocks", low=1, high=6, count=len(config.blocks))
     if not 0 <= config.dropout < 1:
-        raise ConfigError(f"Dropout must be at least 0 and below 1 (got {config.dropout}).")
+        raise ConfigError("vision.errors.dropout", value=config.dropout)
     if config.num_classes < 2:
-        raise ConfigError("A classifier needs at least two classes.")
+        raise ConfigError("vision.errors.classes")
     for i, fc in enumerate(config.fc, 1):
         if not 1 <= fc <= 4096:
-            raise ConfigError(f"Fully connected layer {i} needs between 1 and 4096 units (got {fc}).")
+            raise ConfigError("vision.errors.fc_layer", n=i, low=1, high=4096, value=fc)
     for b, block in enumerate(config.blocks, 1):
-        where = f"Block {b}"
         if not 1 <= block.channels <= 512:
-            raise ConfigError(f"{where}: use between 1 and 512 channels (got {block.channels}).")
+            raise ConfigError("vision.errors.channels", n=b, low=1, high=512, value=block.channels)
         if not 1 <= block.kernel <= 11:
-            raise ConfigError(f"{where}: the kernel size must be between 1 and 11 (got {block.kernel}).")
+            raise ConfigError("vision.errors.kernel", n=b, low=1, high=11, value=block.kernel)
         if not 1 <= block.stride <= 4:
-            raise ConfigError(f"{where}: the stride must be between 1 and 4 (got {block.stride}).")
+            raise ConfigError("vision.errors.stride", n=b, low=1, high=4, value=block.stride)
         if not 0 <= block.padding <= block.kernel:
-            raise ConfigError(f"{where}: padding must be between 0 and the kernel size {block.kernel} "
-                              f"(got {block.padding}).")
+            raise ConfigError("vision.errors.padding", n=b, kernel=block.kernel, value=block.padding)
         if not 1 <= block.convs <= 3:
-            raise ConfigError(f"{where}: use 1 to 3 convolutions per block (got {block.convs}).")
+            raise ConfigError("vision.errors.convs", n=b, low=1, high=3, value=block.convs)
         if block.pool not in POOLS:
-            raise ConfigError(f"{where}: pooling must be one of {', '.join(POOLS)} (got {block.pool!r}).")
+            raise ConfigError("vision.errors.pool", n=b, choices=", ".join(POOLS), value=block.pool)
         if block.residual and block.kernel % 2 == 0:
-            raise ConfigError(f"{where}: a residual block needs an odd kernel (3, 5, 7) so that the shortcut and "
-                              "the branch keep the same size.")
+            raise ConfigError("vision.errors.residual_kernel", n=b, value=block.kernel)
 
 
 # ---------------------------------------------------------------------------------- layer table
@@ -175,18 +173,17 @@ def layer_table(config: CNNConfig) -> list[LayerRow]:
         nonlocal rf, jump
         out = _out(size, k, stride, pad)
         if out < 1:
-            raise ConfigError(f"{name}: a {k}×{k} kernel with stride {stride} and padding {pad} does not fit the "
-                              f"{size}×{size} input it gets. Add padding, use a smaller kernel or fewer blocks.")
+            raise ConfigError("vision.errors.no_fit", layer=name, k=k, stride=stride, pad=pad, size=size)
         rf += (k - 1) * jump
         jump *= stride
         params = cout * cin * k * k + (0 if bn_on else cout)
-        rows.append(LayerRow(name, "conv", f"{cout} filters {k}×{k}, stride {stride}, padding {pad}",
+        rows.append(LayerRow(name, "conv", Message("vision.layers.conv", n=cout, k=k, stride=stride, pad=pad),
                              (cout, out, out), params, rf, cout * out * out * cin * k * k))
         return out
 
     def norm(name: str, ch: int, size: int) -> None:
         if bn_on:
-            rows.append(LayerRow(name, "batchnorm", "normalise each channel, then scale and shift",
+            rows.append(LayerRow(name, "batchnorm", Message("vision.layers.batchnorm"),
                                  (ch, size, size), 2 * ch, rf))
 
     def activation(name: str, ch: int, size: int) -> None:
@@ -201,14 +198,14 @@ def layer_table(config: CNNConfig) -> list[LayerRow]:
             sub.append(rows.pop())
             params = sum(r.params for r in sub) + (2 * 2 * block.channels if bn_on else 0)
             macs = sum(r.macs for r in sub)
-            shortcut = "identity shortcut"
+            shortcut = Message("vision.layers.identity")
             if block.stride != 1 or c != block.channels:
                 params += c * block.channels + (2 * block.channels if bn_on else (block.channels))
                 macs += block.channels * s2 * s2 * c
-                shortcut = f"1×1 conv shortcut, stride {block.stride}"
+                shortcut = Message("vision.layers.projection", stride=block.stride)
             rows.append(LayerRow(name, "residual",
-                                 f"{block.kernel}×{block.kernel} conv → {'BN → ' if bn_on else ''}{act} → "
-                                 f"{block.kernel}×{block.kernel} conv{' → BN' if bn_on else ''}, + {shortcut}",
+                                 Message("vision.layers.residual_bn" if bn_on else "vision.layers.residual",
+                                         k=block.kernel, act=act, shortcut=shortcut),
                                  (block.channels, s2, s2), params, rf, macs,
                                  children=[f"{name}.branch", f"{name}.shortcut"]))
             c, s = block.channels, s2
@@ -224,15 +221,14 @@ def layer_table(config: CNNConfig) -> list[LayerRow]:
         if block.pool != "none":
             p = config.pool_size
             if s < p:
-                raise ConfigError(f"Block {b}'s {p}×{p} pooling gets a {s}×{s} map and would leave nothing. "
-                                  "Turn its pooling off, remove a block, or use a larger image size.")
+                raise ConfigError("vision.errors.pool_too_small", n=b, p=p, size=s)
             s = _out(s, p, p, 0)
             rf += (p - 1) * jump
             jump *= p
-            rows.append(LayerRow(f"features.pool{b}", "pool", f"{block.pool} pool {p}×{p}, stride {p}",
+            rows.append(LayerRow(f"features.pool{b}", "pool", Message(f"vision.layers.pool_{block.pool}", p=p),
                                  (c, s, s), 0, rf))
     if config.global_pool:
-        rows.append(LayerRow("classifier.gap", "pool", "global average pool (one number per channel)",
+        rows.append(LayerRow("classifier.gap", "pool", Message("vision.layers.gap"),
                              (c, 1, 1), 0, None))
         s = 1
     width = c * s * s
@@ -240,10 +236,11 @@ def layer_table(config: CNNConfig) -> list[LayerRow]:
     for i, units in enumerate((*config.fc, config.num_classes), 1):
         last = i == len(config.fc) + 1
         if config.dropout:
-            rows.append(LayerRow(f"classifier.drop{i}", "dropout", f"drop {config.dropout:.0%} while training",
-                                 (width,), 0))
+            rows.append(LayerRow(f"classifier.drop{i}", "dropout",
+                                 Message("vision.layers.dropout", rate=config.dropout), (width,), 0))
         name = "classifier.out" if last else f"classifier.fc{i}"
-        rows.append(LayerRow(name, "linear", f"{width} → {units}" + (" class scores" if last else ""), (units,),
+        detail = Message("vision.layers.scores", n_in=width, n_out=units) if last else f"{width} → {units}"
+        rows.append(LayerRow(name, "linear", detail, (units,),
                              width * units + units, None, width * units))
         if not last:
             rows.append(LayerRow(f"classifier.{act}_fc{i}", "activation", act, (units,), 0))
@@ -251,12 +248,11 @@ def layer_table(config: CNNConfig) -> list[LayerRow]:
     total_params = sum(r.params for r in rows)
     if total_params > MAX_PARAMS:
         big = max(rows, key=lambda r: r.params)
-        raise ConfigError(f"This network has {total_params:,} parameters (limit {MAX_PARAMS:,}); {big.name} alone "
-                          f"has {big.params:,}. Add pooling or a block, or narrow the layers.")
+        raise ConfigError("vision.errors.too_many_params", total=total_params, limit=MAX_PARAMS, layer=big.name,
+                          params=big.params)
     total_macs = sum(r.macs for r in rows)
     if total_macs > MAX_MACS:
-        raise ConfigError(f"One image costs {total_macs / 1e6:,.0f} M multiply-adds (limit {MAX_MACS / 1e6:,.0f} M) — "
-                          "too slow for a shared CPU. Use fewer channels, a stride of 2, or a smaller image size.")
+        raise ConfigError("vision.errors.too_many_macs", macs=total_macs / 1e6, limit=MAX_MACS / 1e6)
     return rows
 
 
@@ -370,5 +366,5 @@ def recommended_training(name: str) -> tuple[str, float]:
 def preset(name: str, in_channels: int, image_size: int, num_classes: int) -> CNNConfig:
     """A registered preset sized for the data (``ConfigError`` for an unknown name)."""
     if name not in MODELS or MODELS.entry(name).family != "cnn":
-        raise ConfigError(f"Unknown CNN preset {name!r}; choose one of {', '.join(MODELS.names('cnn'))}.")
+        raise ConfigError("vision.errors.preset", value=name, choices=", ".join(MODELS.names("cnn")))
     return MODELS.get(name)(in_channels, image_size, num_classes)

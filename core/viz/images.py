@@ -1,8 +1,9 @@
 """Plotly figures for the vision labs: image galleries, conv filter grids, the feature-map flow from input to
 class probabilities, a single layer's channels, the confusion matrix and class-probability bars.
 
-Pure functions: NumPy arrays in, ``go.Figure`` out. Signed values (weights, pre-activation maps) use the
-diverging ``RdBu_r`` scale centred at 0 (red positive, blue negative).
+Pure functions: NumPy arrays in, ``go.Figure`` out; every text comes from the ``vision.viz`` catalogue in the
+``lang`` asked for. Signed values (weights, pre-activation maps) use the diverging ``RdBu_r`` scale centred at 0
+(red positive, blue negative).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.i18n import localize, text
 from core.inspect.feature_maps import FeatureFlow, FeatureMap
 from core.inspect.filters import FilterSet
 
@@ -64,9 +66,9 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, *, cols:
     fig = go.Figure(go.Image(z=grid, hoverinfo="skip"))
     rows = max(1, -(-n // cols))
     if titles:
-        for i, text in enumerate(titles):
+        for i, caption in enumerate(titles):
             r, c = divmod(i, cols)
-            fig.add_annotation(x=c * (w + gap) + w / 2, y=r * (h + band + gap) + h + band / 2, text=text,
+            fig.add_annotation(x=c * (w + gap) + w / 2, y=r * (h + band + gap) + h + band / 2, text=caption,
                                showarrow=False, font={"size": 11, "color": (title_colors or ["#333"] * n)[i]})
     _hide_axes(fig)
     fig.update_layout(height=int(rows * (h + band + gap) * scale) + (40 if title else 12),
@@ -80,14 +82,14 @@ def _grid_height(rows: int, cols: int, k: int, width: int = 300) -> int:
 
 
 def filter_grid(filters: FilterSet, *, max_filters: int = 32, max_inputs: int = 8, title: str | None = None,
-                height: int | None = None) -> go.Figure:
+                height: int | None = None, lang: str = "en") -> go.Figure:
     """A conv layer's kernels. RGB first layers: one colour tile per filter (grey = 0, scaled per layer).
     One input channel: a grid of filters. Otherwise: one row per filter, one column per input channel.
     Weights use the diverging scale centred at 0, shared by the whole layer."""
     w = filters.weights[:max_filters]
     k = w.shape[-1]
     limit = float(np.abs(w).max()) or 1.0
-    title = title or filters.label
+    title = title or localize(filters.label, lang)
     if filters.rgb:
         tiles = np.clip(0.5 + 0.5 * w.transpose(0, 2, 3, 1) / limit, 0, 1)
         cols = min(8, len(tiles))
@@ -95,7 +97,7 @@ def filter_grid(filters: FilterSet, *, max_filters: int = 32, max_inputs: int = 
         fig = go.Figure(go.Image(z=grid, hoverinfo="skip"))
         rows = -(-len(tiles) // cols)
         fig.update_layout(height=height or _grid_height(rows, cols, k))
-        fig.add_annotation(text="colour = the RGB pattern each filter responds to; grey = 0", showarrow=False,
+        fig.add_annotation(text=text("vision.viz.rgb_filters", lang), showarrow=False,
                            xref="paper", yref="paper", x=0, y=-0.02, yanchor="top", xanchor="left",
                            font={"size": 11, "color": "#555"})
     else:
@@ -103,20 +105,22 @@ def filter_grid(filters: FilterSet, *, max_filters: int = 32, max_inputs: int = 
         if w.shape[1] == 1:
             cols = min(8, len(w))
             tiles = w[:, 0]
-            labels = [[f"filter {i}"] for i in range(len(w))]
+            labels = [[text("vision.viz.filter", lang, n=i)] for i in range(len(w))]
         else:
             cols = w.shape[1]
             tiles = w.reshape(-1, k, k)
-            labels = [[f"filter {f}, input channel {c}"] for f in range(w.shape[0]) for c in range(w.shape[1])]
+            labels = [[text("vision.viz.filter_channel", lang, n=f, c=c)] for f in range(w.shape[0])
+                      for c in range(w.shape[1])]
         z = montage(tiles.astype(np.float32), cols, gap=1, fill=np.nan)
-        text = montage(np.array([[[lab[0]] * k] * k for lab in labels], dtype=object), cols, gap=1, fill="")
-        fig = go.Figure(go.Heatmap(z=z, text=text, colorscale=DIVERGING, zmid=0, zmin=-limit, zmax=limit,
-                                   hovertemplate="%{text}<br>weight %{z:.3f}<extra></extra>",
-                                   colorbar={"title": {"text": "weight"}, "thickness": 10, "len": 0.8}))
+        names = montage(np.array([[[lab[0]] * k] * k for lab in labels], dtype=object), cols, gap=1, fill="")
+        weight = text("vision.viz.weight", lang)
+        fig = go.Figure(go.Heatmap(z=z, text=names, colorscale=DIVERGING, zmid=0, zmin=-limit, zmax=limit,
+                                   hovertemplate=f"%{{text}}<br>{weight} %{{z:.3f}}<extra></extra>",
+                                   colorbar={"title": {"text": weight}, "thickness": 10, "len": 0.8}))
         rows = -(-len(tiles) // cols)
         fig.update_layout(height=height or _grid_height(rows, cols, k))
         if w.shape[1] > 1:
-            fig.add_annotation(text=f"rows: filters 0–{w.shape[0] - 1} · columns: input channels 0–{w.shape[1] - 1}",
+            fig.add_annotation(text=text("vision.viz.filter_axes", lang, last=w.shape[0] - 1, inputs=w.shape[1] - 1),
                                showarrow=False, xref="paper", yref="paper", x=0, y=-0.02, yanchor="top",
                                xanchor="left", font={"size": 11, "color": "#555"})
     _hide_axes(fig)
@@ -135,14 +139,17 @@ def _resample(values: np.ndarray, size: int) -> np.ndarray:
 
 
 def feature_flow(flow: FeatureFlow, input_image: np.ndarray, classes: Sequence[str], *, max_channels: int = 6,
-                 skip_kinds: Sequence[str] = (), height: int = 620) -> go.Figure:
+                 skip_kinds: Sequence[str] = (), height: int = 620, lang: str = "en") -> go.Figure:
     """CNN-Explainer-style flow, left to right: the input picture, every layer's first ``max_channels`` maps
     (stacked; each column on its own symmetric scale, red positive, blue negative) and the class
     probabilities. Small maps are drawn with bigger pixels so the columns line up."""
     maps = [m for m in flow.maps if m.kind not in skip_kinds]
     n = len(maps)
     widths = [1.0] * (n + 1) + [0.45, 1.6]  # a spacer column before the probabilities
-    titles = ["input"] + [f"{m.label}<br>{'×'.join(map(str, m.values.shape))}" for m in maps] + ["", "probability"]
+    probability = text("vision.viz.probability", lang)
+    titles = ([text("vision.viz.input", lang)] + [f"{m.label}<br>{'×'.join(map(str, m.values.shape))}" for m in maps]
+              + ["", probability])
+    channel, value = text("vision.viz.channel", lang), text("vision.viz.value", lang)
     fig = make_subplots(rows=1, cols=n + 3, column_widths=widths, subplot_titles=titles, horizontal_spacing=0.006)
     img = np.asarray(input_image, dtype=np.float32)
     if img.ndim == 2:
@@ -160,8 +167,8 @@ def feature_flow(flow: FeatureFlow, input_image: np.ndarray, classes: Sequence[s
             channel_of_row[c * (size + gap):c * (size + gap) + size] = c
         custom = np.repeat(channel_of_row[:, None], z.shape[1], axis=1)
         fig.add_trace(go.Heatmap(z=z, customdata=custom, colorscale=DIVERGING, zmid=0, zmin=-limit, zmax=limit,
-                                 showscale=False, hovertemplate=f"{fm.label} · channel %{{customdata}}<br>"
-                                 "value %{z:.3f}<extra></extra>"), row=1, col=i)
+                                 showscale=False, hovertemplate=f"{fm.label} · {channel} %{{customdata}}<br>"
+                                 f"{value} %{{z:.3f}}<extra></extra>"), row=1, col=i)
         fig.update_yaxes(scaleanchor=f"x{i}", row=1, col=i)
     probs = np.asarray(flow.probs)
     best = int(probs.argmax())
@@ -173,7 +180,7 @@ def feature_flow(flow: FeatureFlow, input_image: np.ndarray, classes: Sequence[s
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, autorange="reversed", row=1, col=col)
     fig.update_xaxes(range=[0, 1.35], showticklabels=False, showgrid=False, row=1, col=n + 3,
-                     title_text="probability")
+                     title_text=probability)
     fig.update_yaxes(autorange="reversed", type="category", row=1, col=n + 3)
     fig.update_annotations(font_size=10)
     fig.update_layout(height=height, showlegend=False, margin={"l": 4, "r": 30, "t": 40, "b": 10},
@@ -181,7 +188,8 @@ def feature_flow(flow: FeatureFlow, input_image: np.ndarray, classes: Sequence[s
     return fig
 
 
-def channel_grid(fm: FeatureMap, *, cols: int = 8, max_channels: int = 64, height: int | None = None) -> go.Figure:
+def channel_grid(fm: FeatureMap, *, cols: int = 8, max_channels: int = 64, height: int | None = None,
+                 lang: str = "en") -> go.Figure:
     """Every channel of one layer (up to ``max_channels``) in a grid on one symmetric colour scale."""
     values = fm.values[:max_channels].astype(np.float32)
     c, h, w = values.shape
@@ -191,38 +199,42 @@ def channel_grid(fm: FeatureMap, *, cols: int = 8, max_channels: int = 64, heigh
     limit = float(np.nanmax(np.abs(z))) or 1.0
     index = montage(np.repeat(np.arange(c)[:, None, None], h, 1).repeat(w, 2).astype(np.float32), cols, gap=gap,
                     fill=np.nan)
+    channel, value = text("vision.viz.channel", lang), text("vision.viz.value", lang)
     fig = go.Figure(go.Heatmap(z=z, customdata=index, colorscale=DIVERGING, zmid=0, zmin=-limit, zmax=limit,
-                               hovertemplate="channel %{customdata:.0f}<br>value %{z:.3f}<extra></extra>",
-                               colorbar={"title": {"text": "activation"}, "thickness": 10}))
+                               hovertemplate=f"{channel} %{{customdata:.0f}}<br>{value} %{{z:.3f}}<extra></extra>",
+                               colorbar={"title": {"text": text("vision.viz.activation", lang)}, "thickness": 10}))
     _hide_axes(fig)
     fig.update_yaxes(scaleanchor="x")
     rows = -(-c // cols)
     fig.update_layout(height=height or int(min(700, max(220, rows * 110 + 40))), margin=MARGIN,
-                      title={"text": f"{fm.label} — {fm.detail} · {c}×{h}×{w}", "font": {"size": 14}})
+                      title={"text": f"{fm.label} — {localize(fm.detail, lang)} · {c}×{h}×{w}", "font": {"size": 14}})
     return fig
 
 
-def confusion_matrix(confusion: np.ndarray, classes: Sequence[str], *, normalize: bool = False) -> go.Figure:
+def confusion_matrix(confusion: np.ndarray, classes: Sequence[str], *, normalize: bool = False,
+                     lang: str = "en") -> go.Figure:
     """Rows are the true class, columns the predicted class; the diagonal is what the model got right."""
     counts = np.asarray(confusion, dtype=np.float64)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
     z = shares if normalize else counts
-    text = [[f"{shares[i, j]:.0%}" if normalize else f"{int(counts[i, j])}" for j in range(len(classes))]
-            for i in range(len(classes))]
+    cells = [[f"{shares[i, j]:.0%}" if normalize else f"{int(counts[i, j])}" for j in range(len(classes))]
+             for i in range(len(classes))]
     labels = [str(c) for c in classes]
-    fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, text=text, texttemplate="%{text}", colorscale="Blues",
-                               customdata=counts, hovertemplate="true %{y}, predicted %{x}: %{customdata:.0f} "
-                               "images<extra></extra>",
-                               colorbar={"title": {"text": "share of row" if normalize else "images"}}))
-    fig.update_xaxes(title_text="predicted class", type="category", side="bottom")
-    fig.update_yaxes(title_text="true class", type="category", autorange="reversed")
+    hover = text("vision.viz.confusion_hover", lang, true="%{y}", predicted="%{x}", count="%{customdata:.0f}")
+    fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, text=cells, texttemplate="%{text}", colorscale="Blues",
+                               customdata=counts, hovertemplate=f"{hover}<extra></extra>",
+                               colorbar={"title": {"text": text("vision.viz.share_of_row" if normalize
+                                                                else "vision.viz.images", lang)}}))
+    fig.update_xaxes(title_text=text("vision.viz.predicted", lang), type="category", side="bottom")
+    fig.update_yaxes(title_text=text("vision.viz.true", lang), type="category", autorange="reversed")
     size = 60 + 38 * len(classes)
     fig.update_layout(height=max(300, min(620, size)), margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 
 
-def class_probabilities(probs: np.ndarray, classes: Sequence[str], *, height: int = 300) -> go.Figure:
+def class_probabilities(probs: np.ndarray, classes: Sequence[str], *, height: int = 300,
+                        lang: str = "en") -> go.Figure:
     """Bars of the softmax output, the predicted class highlighted."""
     probs = np.asarray(probs, dtype=np.float64)
     best = int(probs.argmax())
@@ -230,7 +242,7 @@ def class_probabilities(probs: np.ndarray, classes: Sequence[str], *, height: in
                            textposition="outside", cliponaxis=False,
                            marker_color=["#d62728" if i == best else "#9ecae1" for i in range(len(probs))],
                            hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
-    fig.update_xaxes(title_text="class", type="category")
-    fig.update_yaxes(title_text="probability", range=[0, 1.15], tickformat=".0%")
+    fig.update_xaxes(title_text=text("vision.viz.class", lang), type="category")
+    fig.update_yaxes(title_text=text("vision.viz.probability", lang), range=[0, 1.15], tickformat=".0%")
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 20, "b": 10}, showlegend=False)
     return fig
