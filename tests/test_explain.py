@@ -187,13 +187,11 @@ def _page_with(state: dict):
 def test_page_explains_a_cnn_lab_model_from_this_session():
     from core.data.images import load_digits_dataset
     from core.jobs import TrainingJob
-    from core.models.cnn import CNNConfig, ConvBlock
-    from core.vision import CNNTrainer, TrainSettings
+    from core.labs import vision
     from ui.explain_sources import CNN_LAB
 
     ds = load_digits_dataset(size=16)
-    config = CNNConfig(1, 16, 10, blocks=(ConvBlock(8),), fc=(16,), name="tiny")
-    trainer = CNNTrainer(ds, config, TrainSettings(epochs=1))
+    trainer = vision.make_trainer(vision.Config(blocks="8k3-max", fc=(16,), epochs=1), ds)
     for _ in range(5):
         trainer.train_step()
     at = _page_with({"cnn_job": TrainingJob(trainer), "ex_source": CNN_LAB})
