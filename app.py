@@ -20,7 +20,7 @@ import torch
 
 from core.device import best_device, device_label
 from ui.catalog import sections
-from ui.i18n import lang, language_switch, t
+from ui.i18n import lang, language_switch, show, t
 from ui.jobs import sidebar_jobs
 from ui.shelf import sidebar_shelf
 
@@ -38,7 +38,7 @@ navigation = st.navigation(
 
 with st.sidebar:
     language_switch()
-    st.markdown(t("common.ui.device", device=device_label(best_device())))
+    st.markdown(t("common.ui.device", device=show(device_label(best_device()))))
     st.caption(t("common.ui.torch", version=torch.__version__))
     st.markdown(t("common.ui.jobs"))
     sidebar_jobs()

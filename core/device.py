@@ -6,6 +6,8 @@ import os
 
 import torch
 
+from core.i18n import Message
+
 DEVICE_ENV = "PLAYGROUND_DEVICE"
 
 
@@ -22,11 +24,11 @@ def best_device() -> torch.device:
     return torch.device("cpu")
 
 
-def device_label(device: torch.device | None = None) -> str:
+def device_label(device: torch.device | None = None) -> Message:
     """A short human label: the GPU's name, or "CPU, N threads" (the machine's hardware threads)."""
     device = device or best_device()
     if device.type == "cuda":
-        return f"CUDA · {torch.cuda.get_device_name(device)}"
+        return Message("common.device.cuda", name=torch.cuda.get_device_name(device))
     if device.type == "mps":
-        return "Apple MPS"
-    return f"CPU, {os.cpu_count() or 1} threads"
+        return Message("common.device.mps")
+    return Message("common.device.cpu", n=os.cpu_count() or 1)

@@ -4,12 +4,12 @@ import streamlit as st
 
 from core.device import best_device, device_label
 from ui.catalog import PAGES
-from ui.i18n import lang, t
+from ui.i18n import lang, show, t
 from ui.shelf import shelf_table
 
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
-st.caption(t("home.device", device=device_label(best_device())))
+st.caption(t("home.device", device=show(device_label(best_device()))))
 
 cards = [p for p in PAGES if p.name != "home"]
 for row in range(0, len(cards), 3):
