@@ -459,3 +459,22 @@ def test_audio_models_export_to_onnx():
 
 def test_loss_helpers_handle_regression_targets():
     assert lab._mse(torch.ones(4, 1), torch.zeros(4)).item() == F.mse_loss(torch.ones(4), torch.zeros(4)).item()
+
+
+def test_fewshot_on_the_visitors_pictures_and_from_a_shelf_backbone(cnn):
+    from core.data.images import load_shapes_dataset
+
+    pictures = load_shapes_dataset(32, per_class=20)
+    config = lab.Config(task="fewshot", shots=(1, 2), repeats=1, pretrain_steps=10, run_steps=3, rotation=False)
+    trainer = build_seeded(functools.partial(lab.make_trainer, config, None, pictures), 0)
+    view = trainer.run_all()
+    assert view.new_classes == tuple(pictures.classes) and len(view.base_classes) == 10
+    assert trainer.data.base_x.shape[1:] == (3, 32, 32) and not np.isnan(view.accuracy).any()
+    shelf = lab.Config(task="fewshot", backbone="shelf", shots=(2,), repeats=1, run_steps=5, rotation=False)
+    job = lab.make_job(shelf, cnn)
+    assert job.total_steps == lab.total_steps(shelf, pretrained=True) == 3 * 5
+    trainer = build_seeded(job._factory, 0)
+    assert trainer.run_all().runs_done == 3 and trainer.steps == job.total_steps
+    with pytest.raises(DataError) as err:
+        build_seeded(functools.partial(lab.make_trainer, shelf, cnn, pictures), 0)
+    assert err.value.key == "compress.errors.backbone_shape"
