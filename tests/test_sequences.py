@@ -327,3 +327,51 @@ def test_page_each_task_remembers_its_own_model_settings():
     assert _query(at)["hidden"] == "64"
     at.segmented_control(key="seq_task").set_value("memory").run()
     assert at.session_state["seq_hidden_size"] == 128 and not at.exception
+
+
+def test_views_inspections_and_job_factory_are_small_and_picklable():
+    import pickle
+
+    from core.labs.sequences import sample, set_live
+
+    config = Config(task="chars", cells=("LSTM", "GRU"), hidden_size=16, char_seq_len=16, steps=10)
+    factory = make_job(config)._factory
+    trainer = pickle.loads(pickle.dumps(factory))()  # another process could build the same trainer
+    for _ in range(3):
+        trainer.train_step()
+    view = trainer.snapshot()
+    assert len(pickle.dumps(view)) < 200_000 and view.task.vocab_size == trainer.facts.vocab_size
+    assert set(view.samples) == {"LSTM", "GRU"} and view.samples["GRU"][-1].step == 3
+    set_live(trainer, 0.001, 0.0, "Errors")
+    assert all(m.optimizer.param_groups[0]["lr"] == 0.001 for m in trainer.members.values())
+    greedy = sample(trainer, "LSTM")
+    assert greedy.startswith("Errors") and greedy == sample(trainer, "LSTM")  # temperature 0: deterministic
+    gates = pickle.loads(pickle.dumps(gate_view(trainer, "LSTM", 0, "Errors should never pass silently.")))
+    assert gates.x_labels[:6] == list("Errors") and gates.caption.key == "sequences.gates.caption_chars"
+
+
+@pytest.mark.parametrize("task", ["memory", "forecast", "chars"])
+def test_explainable_grid_model_gives_the_trained_models_answers(task):
+    from core.labs.sequences import explainable
+
+    config = Config.for_task(task, cells=("RNN", "LSTM"), hidden_size=8, char_seq_len=16, seq_len=20, window=20)
+    trainer = _train(config, 20)
+    ex = explainable(trainer)
+    val = trainer.evaluate()
+    assert ex.lab == "sequences" and ex.kind == "grid" and ex.card["model"]["cell"] in ("RNN", "LSTM")
+    assert val[f"val_loss/{ex.card['model']['cell']}"] == min(val["val_loss/RNN"], val["val_loss/LSTM"])
+    cell = ex.card["model"]["cell"]
+    n = len(ex.x_test)
+    assert ex.x_test.shape[1:] == tuple(ex.spec.shape) and len(ex.spec.class_names) == trainer.data.output_size
+    model = trainer.model(cell).eval()
+    with torch.no_grad():
+        expected = model(trainer.data.x_val[:n])
+        if task == "chars":
+            expected = expected[:, :, -1]
+        assert torch.allclose(ex.model(ex.x_test), expected, atol=1e-5)
+    assert "pasted" not in ex.card["query"] and "text" not in ex.card["settings"]
+    from core.explain import attribute
+
+    ig = attribute("IntegratedGradients", ex.model, ex.x_test[0], int(ex.y_test[0]) if task == "chars" else 0,
+                   spec=ex.spec)  # the Explain page's methods run on it, and add up to the output
+    assert ig.map.shape == tuple(ex.spec.shape) and ig.delta_rel < 0.05

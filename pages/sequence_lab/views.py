@@ -16,7 +16,7 @@ from core.inspect.gates import GATES, SIGMOID_GATES, top_units_for_span
 from core.jobs import JobSnapshot
 from core.labs import sequences
 from core.models.recurrent import CELLS
-from core.viz.curves import training_curves
+from core.viz.curves import thin, training_curves
 from core.viz.sequences import (
     adding_figure,
     colored_text_html,
@@ -82,6 +82,7 @@ def remember_runs(snap: JobSnapshot | None, config: sequences.Config) -> None:
 # ----------------------------------------------------------------------------- training
 def _curves(snap: JobSnapshot, view: sequences.View) -> None:
     facts = view.task
+    snap = thin(snap, 400)  # a smooth, cheap curve however long the run
     baseline_label = t(facts.baseline_label)
     if len(view.cells) > 1:
         fig = race_curves(snap.history, snap.evals, view.cells, baseline=facts.baseline, baseline_label=baseline_label,
@@ -97,18 +98,18 @@ def _curves(snap: JobSnapshot, view: sequences.View) -> None:
 def _metrics(snap: JobSnapshot, view: sequences.View, per_row: int = 4) -> None:
     facts = view.task
     n = len(view.cells) + 1
+    st.caption(t("sequences.page.val_losses"))
     cols = [c for _ in range(0, n, per_row) for c in st.columns(per_row)]
     cols[0].metric(t("sequences.page.baseline"), f"{facts.baseline:.3f}",
                    help=t("sequences.page.baseline_help", label=t(facts.baseline_label)))
     for col, cell in zip(cols[1:n], view.cells, strict=True):
-        label = t("sequences.page.val_loss", cell=cell)
         if cell in view.diverged:
-            col.metric(label, "∞", delta=t("sequences.page.diverged"), delta_color="off", delta_arrow="off",
+            col.metric(cell, "∞", delta=t("sequences.page.diverged"), delta_color="off", delta_arrow="off",
                        help=show(view.diverged[cell]))
         else:
             val = snap.evals.get(f"val_loss/{cell}", [float("nan")])[-1]
-            col.metric(label, f"{val:.4f}", delta=f"{val - facts.baseline:+.3f}", delta_color="inverse",
-                       help=t("sequences.page.val_loss_help"))
+            col.metric(cell, f"{val:.4f}", delta=f"{val - facts.baseline:+.3f}", delta_color="inverse",
+                       help=t("sequences.page.val_loss_help", cell=cell))
 
 
 def _samples(view: sequences.View) -> None:
@@ -260,8 +261,9 @@ def units_view(view: sequences.View, cfg: sequences.Config) -> None:
     unit = st.selectbox(t("sequences.page.unit_pick"), order, key="seq_units_unit",
                         format_func=lambda u: t("sequences.viz.unit_n", n=u))
     symmetric = quantity not in SIGMOID_GATES
+    scale = t("sequences.page.scale_signed" if symmetric else "sequences.page.scale_gate")
     st.markdown(t("sequences.page.unit_text", quantity=gate_title(quantity, lang()), unit=unit, cell=cell,
-                  layer=layer + 1, scale=t("sequences.page.scale_signed" if symmetric else "sequences.page.scale_gate")))
+                  layer=layer + 1, scale=scale))
     st.html(colored_text_html(chars, acts[:, unit], span=span, symmetric=symmetric))
     left, right = st.columns([1, 2])
     left.plotly_chart(span_units_figure(top, lang=lang()), key="seq_units_top")
