@@ -347,11 +347,16 @@ def test_malicious_and_garbage_agent_files_are_refused(tmp_path):
         "agent_buffer": lambda r: r["buffer"]["action"].fill_(7),
         "agent_settings": lambda r: r["query"].update({"lr": "banana"}),
         "agent_version": lambda r: r.update({"version": 99}),
+        "agent_format": lambda r: r["counters"].update({"env_steps": -5}),
     }
     for key, change in cases.items():
         with pytest.raises(DataError) as err:
             rl.load_agent(tampered(change))
         assert err.value.key == f"rl.errors.{key}", key
+    moments = tampered(lambda r: r["optimizer"]["state"][0].update({"exp_avg": torch.zeros(2)}))
+    with pytest.raises(DataError) as err:
+        rl.load_agent(moments)
+    assert err.value.key == "rl.errors.agent_mismatch"
     cells = tampered(lambda r: r["buffer"]["obs"].fill_(64.0))  # a cell number outside the 8 × 8 grid
     with pytest.raises(DataError, match="impossible"):
         rl.load_agent(cells)

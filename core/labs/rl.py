@@ -16,6 +16,7 @@ import functools
 import io
 import math
 import pickle
+import warnings
 import zipfile
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -510,6 +511,12 @@ class RLTrainer:
             self.agent.optimizer.load_state_dict(state.optimizer)
         except (RuntimeError, ValueError, KeyError, TypeError) as exc:
             raise DataError("rl.errors.agent_mismatch", detail=str(exc)[:200]) from None
+        for param, slots in self.agent.optimizer.state.items():  # moments shaped like their weights
+            for name, value in slots.items():
+                if isinstance(value, torch.Tensor) and value.ndim and value.shape != param.shape:
+                    raise DataError("rl.errors.agent_mismatch", detail=f"optimizer {name} {tuple(value.shape)}")
+                if isinstance(value, torch.Tensor) and value.is_floating_point() and not torch.isfinite(value).all():
+                    raise DataError("rl.errors.agent_values")
         self.agent.set_lr(self.config.lr)
         self.agent.updates = int(state.updates)
         self.env_steps = int(state.env_steps)
@@ -731,7 +738,9 @@ def load_agent(data: bytes) -> tuple[Config, AgentState]:
     if len(data) > MAX_AGENT_BYTES:
         raise DataError("rl.errors.agent_too_large", mb=MAX_AGENT_BYTES / 2**20, size=len(data) / 2**20)
     try:
-        raw = torch.load(io.BytesIO(bytes(data)), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols: the error below says it all
+            warnings.simplefilter("ignore")
+            raw = torch.load(io.BytesIO(bytes(data)), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError,
             AttributeError, TypeError, IndexError, UnicodeDecodeError, MemoryError):
         raise DataError("rl.errors.agent_unreadable") from None
@@ -743,9 +752,9 @@ def load_agent(data: bytes) -> tuple[Config, AgentState]:
     if not (isinstance(query, dict) and isinstance(networks, dict) and isinstance(counters, dict)
             and isinstance(raw.get("optimizer"), dict) and isinstance(raw.get("buffer"), dict)):
         raise DataError("rl.errors.agent_format")
-    config, warnings = Config.from_query({str(k): str(v) for k, v in query.items()})
-    if warnings:
-        raise DataError("rl.errors.agent_settings", reason=warnings[0])
+    config, repairs = Config.from_query({str(k): str(v) for k, v in query.items()})
+    if repairs:
+        raise DataError("rl.errors.agent_settings", reason=repairs[0])
     state = AgentState(networks=networks, optimizer=raw["optimizer"], buffer=raw["buffer"],
                        env_steps=_count(counters.get("env_steps")), updates=_count(counters.get("updates")),
                        returns=_vector(raw.get("returns"), torch.float64),
