@@ -132,6 +132,7 @@ def dcgan() -> None:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)
     torch.set_num_threads(1)
     covered, total, seconds = ring()
     auc = anomaly()

@@ -326,7 +326,7 @@ def roc(report: AnomalyReport, lang: str = "en", *, threshold: float | None = No
         _, recall, fpr = threshold_metrics(report.scores, report.anomalous, t)
         fig.add_trace(go.Scatter(x=[fpr], y=[recall], mode="markers", marker={"size": 10, "color": "black"},
                                  name=_t("threshold", lang)))
-    fig.update_xaxes(title_text=_t("fpr", lang), range=[0, 1])
+    fig.update_xaxes(title_text=_t("fpr", lang), range=[0, 1], constrain="domain")
     fig.update_yaxes(title_text=_t("tpr", lang), range=[0, 1.02], scaleanchor="x", constrain="domain")
     fig.update_layout(height=height, margin=MARGIN, title=_t("roc_title", lang, auc=report.auc),
                       legend={"orientation": "h", "y": -0.25})
