@@ -375,3 +375,23 @@ def test_explainable_grid_model_gives_the_trained_models_answers(task):
     ig = attribute("IntegratedGradients", ex.model, ex.x_test[0], int(ex.y_test[0]) if task == "chars" else 0,
                    spec=ex.spec)  # the Explain page's methods run on it, and add up to the output
     assert ig.map.shape == tuple(ex.spec.shape) and ig.delta_rel < 0.05
+
+
+def test_page_applies_the_learning_rate_live_and_names_settings_that_need_a_new_run():
+    at = _lab({"task": "forecast", "cells": "LSTM,GRU", "hidden": "8", "window": "20", "steps": "100000"})
+    at.button(key="seq_job__play").click().run()
+    job = at.session_state["seq_job"]
+    try:
+        deadline = time.monotonic() + 30
+        while job.step < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert job.step >= 3
+        at.select_slider(key="seq_lr").set_value(0.001).run()
+        assert at.session_state["seq_job"] is job
+        assert all(m.optimizer.param_groups[0]["lr"] == 0.001 for m in job.trainer.members.values())
+        assert not any("Changed since this run started" in c.value for c in at.caption)
+        at.select_slider(key="seq_hidden_size").set_value(16).run()
+        assert any("Changed since this run started: Hidden size (units)" in c.value for c in at.caption)
+        assert _query(at)["hidden"] == "16" and not at.exception
+    finally:
+        job.stop()

@@ -99,7 +99,7 @@ class Config(LabConfig):
                         rebuild=False)
     clip_norm: float | None = setting(None, key="clip", low=CLIP_NORMS[0], high=CLIP_NORMS[-1], grid=CLIP_NORMS)
     batch_size: int = setting(64, key="batch", low=BATCH_SIZES[0], high=BATCH_SIZES[-1], grid=BATCH_SIZES)
-    steps: int = setting(1500, key="steps", low=10, high=100_000, rebuild=False)
+    steps: int = setting(1500, key="steps", low=10, high=100_000)
     seed: int = setting(0, key="seed", low=0, high=999_999)
     slow_motion: float = setting(0.0, key="slow", low=0.0, high=0.2, digits=2, rebuild=False)  # s per step
 

@@ -31,16 +31,20 @@ def new_job(config: sequences.Config) -> TrainingJob:
 
 
 def follow_settings(config: sequences.Config) -> list[Term]:
-    """Apply what needs no rebuild (learning rate, sampling, slow motion, steps) to the running job; return the
-    labels of the settings that differ from the run's and only take effect in a new run."""
+    """Apply what needs no rebuild (learning rate, sampling, slow motion) to the running job; return the labels
+    of the settings that differ from the run's and only take effect in a new run."""
     job, started = current_job(JOB), st.session_state.get(STARTED)
     if job is None or started is None or not job.state.active:
         return []
     live = {"lr": config.lr, "temperature": config.temperature, "prompt": config.prompt}
     if live != {name: getattr(started, name) for name in live}:
-        job.inspect(sequences.set_live, config.lr, config.temperature, config.prompt, timeout=5)
-    job.step_delay_s, job.total_steps = config.slow_motion, config.steps
-    started = replace(started, slow_motion=config.slow_motion, steps=config.steps, **live)
+        try:
+            job.inspect(sequences.set_live, config.lr, config.temperature, config.prompt, timeout=5)
+        except (RuntimeError, TimeoutError):  # not built yet, or busy: try again on the next run of the page
+            live = {name: getattr(started, name) for name in live}
+    if config.slow_motion != started.slow_motion:
+        job.step_delay_s = config.slow_motion
+    started = replace(started, slow_motion=config.slow_motion, **live)
     st.session_state[STARTED] = started
     return config.changed(started)
 
