@@ -411,7 +411,7 @@ def make_job(config: Config, *, snapshot_every: int | None = None, eval_every: i
     every = 50 if config.task == "chars" else 25
     return TrainingJob(functools.partial(make_trainer, config),
                        name=Message("sequences.job", task=Term(f"sequences.choices.task.{config.task}"),
-                                    cells=" vs ".join(config.cells)),
+                                    cells=" / ".join(config.cells)),
                        total_steps=config.steps, eval_every=eval_every or every, snapshot_every=snapshot_every or every,
                        seed=config.seed, step_delay_s=config.slow_motion if step_delay_s is None else step_delay_s,
                        # a race reports its diverged cells itself; a lone cell whose loss keeps growing fails

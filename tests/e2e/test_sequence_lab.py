@@ -51,3 +51,16 @@ def test_sequence_lab_trains_and_shows_gate_heatmaps(page, app_url, tmp_path):
     main.get_by_role("button", name="Reset", exact=True).click()
     wait_until_idle(page)
     assert_no_exception(page)
+
+
+def test_sequence_lab_shared_link_in_chinese_restores_a_race_and_trains_it(page, app_url):
+    """A copied address on a fresh server: Chinese page, the exploding-gradients race, settings kept in the URL."""
+    open_page(page, app_url, "sequence_lab?lang=zh&cells=RNN,LSTM,GRU&init=3&opt=SGD&lr=0.1&steps=200",
+              "序列实验室：RNN、LSTM 和 GRU")
+    main = page.locator('[data-testid="stMain"]')
+    assert "init=3" in page.url and "opt=SGD" in page.url and "lang=zh" in page.url
+    main.get_by_role("button", name=re.compile("开始比赛")).click()
+    main.get_by_text(re.compile(r"训练中|已完成")).first.wait_for(timeout=60_000)
+    main.locator(".st-key-seq_adding .js-plotly-plot", has_text="预测的和").last.wait_for(timeout=60_000)
+    assert "Start race" not in main.inner_text() and "Training" not in main.inner_text()
+    assert_no_exception(page)
