@@ -295,6 +295,11 @@ def test_set_live_changes_the_probe_but_refuses_structural_changes():
     A.set_live(trainer, A.Config(probe="12345678", lr=0.001))
     assert trainer.snapshot().probe.tokens == list("12345678") and trainer._lr() <= 0.001
     raises_key(ConfigError, "attention.errors.needs_rebuild", A.set_live, trainer, A.Config(layers=3))
+    mlm = A.make_trainer(A.Config(task="masked_lm"))
+    assert mlm.snapshot().probe.tokens.count(A.MASK_LABEL) >= 1  # about 15 % of the default probe is masked
+    A.set_live(mlm, A.Config(task="masked_lm", probe="Shall I c_mpare thee"))
+    probe = mlm.snapshot().probe
+    assert "".join(probe.tokens) == "Shall␣I␣c▢mpare␣thee" and probe.targets == [""] * 20
 
 
 def test_explainable_reads_the_transformer_at_one_position():

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.data.tokens import IGNORE, find_blanks, parse_symbols
+from core.data.tokens import IGNORE, parse_symbols
 from core.errors import ConfigError, DataError
 from core.explain import InputSpec
 from core.explain.source import Explainable, private_copy
@@ -20,11 +20,11 @@ from core.jobs import build_seeded
 from core.models.transformer import Transformer, sampling_distribution
 
 from .settings import DIGIT_TASKS, Config
-from .task import MASK_LABEL, TaskData
+from .task import MASK_LABEL
 from .trainer import (
     AttentionTrainer,
     digit_targets,
-    encode_text,
+    encode_with_blanks,
     make_trainer,
     next_token_view,
     probe_input,
@@ -63,7 +63,7 @@ def attention_maps(trainer: AttentionTrainer, text_or_tokens: str | list[int]) -
         if data.task in DIGIT_TASKS:
             ids = parse_symbols(text_or_tokens, len(data.labels))
         else:
-            ids, unknown = _encode_with_blanks(data, text_or_tokens)
+            ids, unknown = encode_with_blanks(data, text_or_tokens)
     else:
         ids = [int(i) for i in text_or_tokens]
         if any(not 0 <= i < data.in_size for i in ids):
@@ -80,20 +80,6 @@ def attention_maps(trainer: AttentionTrainer, text_or_tokens: str | list[int]) -
     return trainer.maps(ids, targets, unknown)
 
 
-def _encode_with_blanks(data: TaskData, text: str) -> tuple[list[int], str]:
-    """Character ids with each blank (``_``, ``＿``, ``[MASK]``) as the mask id (masked LM only)."""
-    marked, blanks = find_blanks(text) if data.mask_id is not None else (text, [])
-    stoi, ids, unknown = data.corpus.stoi, [], []
-    for i, ch in enumerate(marked):
-        if i in blanks:
-            ids.append(data.mask_id)
-        elif ch in stoi:
-            ids.append(stoi[ch])
-        elif not ch.isspace():
-            unknown.append(ch)
-    return ids, "".join(dict.fromkeys(unknown))
-
-
 @torch.no_grad()
 def fill_in_blank(trainer: AttentionTrainer, text_with_mask: str, top: int = 5) -> FillIn:
     """The masked LM's guesses for each blank (``_``, ``＿`` or ``[MASK]``) of a text, all filled at once.
@@ -102,7 +88,7 @@ def fill_in_blank(trainer: AttentionTrainer, text_with_mask: str, top: int = 5) 
     """
     require_task(trainer, "masked_lm")
     data = trainer.data
-    ids, unknown = _encode_with_blanks(data, text_with_mask)
+    ids, unknown = encode_with_blanks(data, text_with_mask)
     if data.mask_id not in ids:
         raise DataError("attention.errors.no_blank")
     first = ids.index(data.mask_id)
@@ -124,7 +110,7 @@ def fill_in_blank(trainer: AttentionTrainer, text_with_mask: str, top: int = 5) 
 
 def _prompt_ids(trainer: AttentionTrainer, prompt: str) -> tuple[list[int], str]:
     data = trainer.data
-    ids, unknown = encode_text(data, prompt)
+    ids, unknown = encode_with_blanks(data, prompt)
     if not prompt:
         ids = [int(data.windows.ids[0])]  # an empty prompt starts where the text starts
     if not ids:

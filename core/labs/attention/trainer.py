@@ -11,7 +11,7 @@ import torch
 from sklearn.decomposition import PCA
 from torch import nn
 
-from core.data.tokens import IGNORE, mask_tokens, parse_symbols
+from core.data.tokens import IGNORE, find_blanks, mask_tokens, parse_symbols
 from core.device import best_device
 from core.errors import ConfigError
 from core.i18n import Message, Term
@@ -206,7 +206,8 @@ def positional_encodings(model: Transformer) -> np.ndarray:
 
 
 def next_token_view(logits: torch.Tensor, labels: list[str], temperature: float, top_k: int | None,
-                top_p: float | None, chosen: int | None = None) -> NextToken:
+                    top_p: float | None, chosen: int | None = None) -> NextToken:
+    """The most likely next tokens of 1-D ``logits`` before and after the sampling filters (``chosen``: drawn id)."""
     raw = torch.softmax(logits.float(), dim=-1)
     probs, kept, final = sampling_distribution(logits, temperature, top_k, top_p)
     order = probs.argsort(descending=True)[:TOP_SHOWN]
@@ -220,14 +221,16 @@ def probe_input(config: Config, data: TaskData) -> tuple[list[int], list[int]]:
     if data.task in DIGIT_TASKS:
         ids = parse_symbols(config.probe, config.digits) if config.probe.strip() else data.x_val[0].tolist()
         return ids, digit_targets(data.task, ids)
-    text = config.probe or data.corpus.text
-    ids, _ = encode_text(data, text)
-    ids = ids[: min(VIEW_TOKENS, data.max_len)] or data.windows.train[0, : min(VIEW_TOKENS, data.max_len)].tolist()
+    n = min(VIEW_TOKENS, data.max_len)
+    ids, _ = encode_with_blanks(data, config.probe or data.corpus.text[: 4 * n])
+    ids = ids[:n] or data.windows.train[0, :n].tolist()
     if data.mask_id is None:
         return ids, [*ids[1:], IGNORE]
+    if data.mask_id in ids:  # the visitor's own blanks: nothing to compare the guesses with
+        return ids, [IGNORE] * len(ids)
     blanks = _default_blanks(len(ids), config.seed)
-    return [data.mask_id if i in blanks else t for i, t in enumerate(ids)], [
-        t if i in blanks else IGNORE for i, t in enumerate(ids)]
+    return ([data.mask_id if i in blanks else t for i, t in enumerate(ids)],
+            [t if i in blanks else IGNORE for i, t in enumerate(ids)])
 
 
 def digit_targets(task: str, ids: list[int]) -> list[int]:
@@ -240,12 +243,19 @@ def _default_blanks(n: int, seed: int) -> set[int]:
     return set(torch.randperm(n, generator=g)[: max(1, round(0.15 * n))].tolist())
 
 
-def encode_text(data: TaskData, text: str) -> tuple[list[int], str]:
-    """Character ids of ``text`` and the characters left out (not in the vocabulary)."""
-    stoi = data.corpus.stoi
-    ids = [stoi[ch] for ch in text if ch in stoi]
-    unknown = "".join(dict.fromkeys(ch for ch in text if ch not in stoi and not ch.isspace()))
-    return ids, unknown
+def encode_with_blanks(data: TaskData, text: str) -> tuple[list[int], str]:
+    """Character ids of ``text`` and the characters left out (not in the vocabulary, whitespace not counted);
+    for the masked LM each blank (``_``, ``＿``, ``[MASK]``) becomes the mask id."""
+    marked, blanks = find_blanks(text) if data.mask_id is not None else (text, [])
+    stoi, ids, unknown = data.corpus.stoi, [], []
+    for i, ch in enumerate(marked):
+        if i in blanks:
+            ids.append(data.mask_id)
+        elif ch in stoi:
+            ids.append(stoi[ch])
+        elif not ch.isspace():
+            unknown.append(ch)
+    return ids, "".join(dict.fromkeys(unknown))
 
 
 def require_task(trainer: AttentionTrainer, task: str) -> None:
