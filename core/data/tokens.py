@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -99,10 +99,16 @@ def text_corpus(text: str) -> CharCorpus:
     """A pasted text as a character corpus; a ``DataError`` with a catalogue key says why it cannot be used."""
     if not isinstance(text, str):
         raise DataError("attention.errors.text_type")
-    cleaned = clean_text(text)[:MAX_TEXT_CHARS]
-    if len(cleaned) < MIN_TEXT_CHARS:
-        raise DataError("attention.errors.text_short", count=len(cleaned), n=MIN_TEXT_CHARS)
-    distinct = len(set(cleaned))
+    return _text_corpus(text)
+
+
+@lru_cache(maxsize=4)  # settings are validated on every page run: a long pasted text is read once
+def _text_corpus(text: str) -> CharCorpus:
+    cleaned = clean_text(text)
+    kept = cleaned[:MAX_TEXT_CHARS]  # CharCorpus keeps this much (and says it truncated)
+    if len(kept) < MIN_TEXT_CHARS:
+        raise DataError("attention.errors.text_short", count=len(kept), n=MIN_TEXT_CHARS)
+    distinct = len(set(kept))
     if distinct > MAX_VOCAB:
         raise DataError("attention.errors.text_vocab", count=distinct, n=MAX_VOCAB)
     if distinct < 2:

@@ -105,7 +105,7 @@ class Config(LabConfig):
 PRESETS: dict[str, Config] = {
     "reversal": Config(),
     "reversal_race": Config(race=True, seq_len=12, steps=1500),
-    "sorting": Config(task="sorting", layers=2, heads=2, steps=3000),
+    "sorting": Config(task="sorting", steps=1500),
     "bert": Config(task="masked_lm", heads=4, dropout=0.1, steps=2000),
     "gpt": Config(task="causal_lm", heads=4, dropout=0.2, steps=800),
     "gpt_race": Config(task="causal_lm", heads=4, dropout=0.2, steps=800, race=True),
