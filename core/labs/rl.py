@@ -157,7 +157,7 @@ class Config(LabConfig):
 # Preset key → experiment; names and descriptions live in the catalogue (rl.presets.<key>).
 PRESETS: dict[str, Config] = {
     "grid_dqn": Config(),
-    "grid_a2c": Config(algorithm="a2c", lr=0.003, n_steps=16, gamma=0.99),
+    "grid_a2c": Config(algorithm="a2c", n_steps=16),
     "grid_slippery": Config(slip=0.2),
     "grid_cliff": Config(size=6, layout="......-......-......-......-......-sttttg", random_start=False,
                          step_reward=-0.01, slip=0.0),
