@@ -146,20 +146,29 @@ class _History:
     _count: int = 0
 
     def add(self, step: int, values: dict[str, float]) -> None:
+        """One step's numbers (a key may be missing: its column gets NaN in that row)."""
+        if self.stride > 1:  # average ``stride`` steps into one row
+            for key, value in values.items():
+                self._pending.setdefault(key, []).append(value)
+            self._count += 1
+            if self._count % self.stride:
+                return
+            values = {k: v[0] if len(v) == 1 else sum(v) / len(v) for k, v in self._pending.items()}
+            self._pending = {}
+        cols = self.columns
+        n = len(cols.get("step", ()))
+        cols.setdefault("step", []).append(float(step))
         for key, value in values.items():
-            self._pending.setdefault(key, []).append(value)
-        self._count += 1
-        if self._count % self.stride:
-            return
-        n = len(self.columns.get("step", ()))
-        self.columns.setdefault("step", []).append(float(step))
-        for key, vals in self._pending.items():
-            col = self.columns.setdefault(key, [math.nan] * n)
-            col.extend([math.nan] * (n - len(col)))
-            col.append(sum(vals) / len(vals))
-        self._pending = {}
+            col = cols.get(key)
+            if col is None:
+                col = cols[key] = [math.nan] * n
+            col.append(value)
+        if len(values) + 1 < len(cols):  # columns with nothing this step stay as long as the others
+            for col in cols.values():
+                if len(col) == n:
+                    col.append(math.nan)
         if n + 1 > MAX_HISTORY_ROWS:
-            self.columns = {k: v[1::2] for k, v in self.columns.items()}
+            self.columns = {k: v[1::2] for k, v in cols.items()}
             self.stride *= 2
 
     def copy(self) -> dict[str, list[float]]:

@@ -13,6 +13,8 @@ from torch import nn
 from .device import best_device
 from .errors import ConfigError
 
+STATS_EVERY = 8  # steps between two measurements of the gradient norm and batch accuracy (see SupervisedTrainer)
+
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "SGD": lambda params, lr, wd: torch.optim.SGD(params, lr=lr, weight_decay=wd),
     "Momentum": lambda params, lr, wd: torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd),
@@ -52,7 +54,9 @@ class SupervisedTrainer:
     ``penalty(model)`` adds a regularisation term (L1, say); ``augment(x, generator)`` transforms each
     training batch; ``clip_norm`` clips the global gradient norm (the reported norm is the one before
     clipping); ``patience`` stops after that many evaluations without a better validation loss and
-    restores the best weights.
+    restores the best weights. ``stats_every``: the gradient norm and the batch accuracy are measured on the
+    first of every that many steps (the norm on every step while clipping). Each costs up to a fifth of a small
+    model's step, so the labs measure every ``STATS_EVERY`` steps: the same curves, at a fraction of the cost.
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class SupervisedTrainer:
         snapshot: Callable[[SupervisedTrainer], object] | None = None,
         device: torch.device | None = None,
         seed: int = 0,
+        stats_every: int = 1,
     ) -> None:
         if len(train[0]) == 0:
             raise ConfigError("The training set is empty.")
@@ -99,6 +104,8 @@ class SupervisedTrainer:
         self._bad_evals = 0
         self.done = False
         self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.stats_every = stats_every
+        self.steps_taken_total = 0
 
     def _next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._cursor >= len(self._order):
@@ -112,18 +119,28 @@ class SupervisedTrainer:
         return x, self.y[idx]
 
     def train_step(self) -> dict[str, float]:
-        self.model.train()
+        if not self.model.training:
+            self.model.train()
         x, y = self._next_batch()
         out = self.model(x)
         loss = self.loss_fn(out, y)
         total = loss + self.penalty(self.model) if self.penalty is not None else loss
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
-        grad_norm = gradient_norm(self.params, self.clip_norm)
+        self.steps_taken_total += 1
+        measured = self.stats_every <= 1 or self.steps_taken_total % self.stats_every == 1
+        grad_norm = gradient_norm(self.params, self.clip_norm) if measured or self.clip_norm else None
         self.optimizer.step()
-        result = {"loss": loss.item(), "grad_norm": grad_norm.item(), "lr": self.optimizer.param_groups[0]["lr"]}
-        if self.classification:
-            result["accuracy"] = accuracy(out.detach(), y)
+        with torch.no_grad():  # every number in one transfer: each .item() is a device sync of its own
+            numbers = [loss.detach()] + ([grad_norm.to(loss.dtype)] if grad_norm is not None else [])
+            if measured and self.classification:
+                numbers.append((out.argmax(dim=1) == y).to(loss.dtype).mean())
+            values = torch.stack(numbers).tolist()
+        result = {"loss": values[0], "lr": self.optimizer.param_groups[0]["lr"]}
+        if grad_norm is not None:
+            result["grad_norm"] = values[1]
+        if measured and self.classification:
+            result["accuracy"] = values[-1]
         return result
 
     @torch.no_grad()

@@ -36,7 +36,7 @@ def sidebar_shelf() -> None:
     if not entries:
         st.caption(t("common.shelf.empty"))
     for entry in entries[-6:]:
-        st.caption(f"{t('shelf.row', lab=lab_title(entry.lab), title=show(entry.title), step=entry.step)}"
+        st.caption(f"{t('common.shelf.row', lab=lab_title(entry.lab), title=show(entry.title), step=entry.step)}"
                    f" · {score(entry)}")
 
 

@@ -25,7 +25,7 @@ from core.i18n import Message, Term
 from core.inspect.planar import NetworkView, network_view, set_metrics
 from core.jobs import TrainingJob, build_seeded
 from core.models.mlp import ACTIVATIONS, MAX_LAYERS, MAX_NEURONS, MLPSpec, build_mlp, weight_penalty
-from core.training import SupervisedTrainer, make_optimizer
+from core.training import STATS_EVERY, SupervisedTrainer, make_optimizer
 
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 REG_RATES = (0.0, 0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -143,7 +143,8 @@ class PlanarTrainer(SupervisedTrainer):
         optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
         super().__init__(model, optimizer, loss_fn, (x, y), (xv, yv), batch_size=config.batch_size,
                          classification=classification,
-                         penalty=weight_penalty(config.regularization, config.reg_rate), seed=config.seed)
+                         penalty=weight_penalty(config.regularization, config.reg_rate), seed=config.seed,
+                         stats_every=STATS_EVERY)
         self.steps = 0
         self.view_interval_s = view_interval_s
         self._view: NetworkView | None = None
