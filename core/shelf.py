@@ -55,6 +55,18 @@ class Shelf:
             self._trim()
         return entry
 
+    def add(self, model: Explainable, title: str) -> ShelfEntry:
+        """Put a model that no job trained here on the shelf (a re-imported file, a compressed copy)."""
+        card = model.card or {}
+        with self._lock:
+            entry_id = min([0, *self._entries]) - 1  # negative: never a job's id
+            entry = ShelfEntry(entry_id, model.lab, title, step=int(card.get("step", 0) or 1), state="finished",
+                               metrics=dict(card.get("metrics", {})), model=model, model_step=0,
+                               parameters=model.parameters(), size_bytes=model.size_bytes())
+            self._entries[entry_id] = entry
+            self._trim()
+        return entry
+
     def entries(self) -> list[ShelfEntry]:
         """Every entry, refreshed from its job (cheap: no model is copied)."""
         with self._lock:

@@ -34,7 +34,8 @@ class Explainable:
     y_test: torch.Tensor
     description: Message
     dataset: ImageDataset | None = None
-    x_train: torch.Tensor | None = None
+    x_train: torch.Tensor | None = None  # the training inputs (fine-tuning, distillation, calibration)
+    y_train: torch.Tensor | None = None
     binary: bool = False  # one output neuron z read as the logits [0, z] (the network builder)
     card: dict[str, Any] = field(default_factory=dict)  # the JSON model card: lab, settings, metrics
     extra: dict[str, Any] = field(default_factory=dict)

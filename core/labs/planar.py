@@ -242,7 +242,8 @@ def explainable(trainer: PlanarTrainer) -> Explainable:
             "metrics": metrics, "step": trainer.steps}
     return Explainable("planar", "features", private_copy(trainer.model), spec, x_test, y_test,
                        Message("planar.describe", label=config.label(), inputs=", ".join(names)),
-                       x_train=x_train, binary=binary, card=card, extra={"problem": config.problem})
+                       x_train=x_train, y_train=trainer.y.detach().cpu().reshape(-1), binary=binary, card=card,
+                       extra={"problem": config.problem})
 
 
 def steps_to_target(config: Config, target: float = 0.95, *, max_seconds: float = 10.0,
