@@ -15,7 +15,9 @@ draws the :class:`View` of ``trainer.snapshot()`` (``views``) and asks for the r
 from .inspections import (
     OneHotReadout,
     attention_maps,
+    build_readout,
     current_view,
+    describe_readout,
     explainable,
     fill_in_blank,
     generate,
@@ -31,7 +33,7 @@ from .views import AttentionMaps, Embeddings, FillIn, Generation, NextToken, Vie
 __all__ = [
     "DIGIT_TASKS", "EVAL_EVERY", "LEARNING_RATES", "MASK_LABEL", "PATTERNS", "PRESETS", "SNAPSHOT_EVERY", "SPEEDS",
     "TASKS", "TEXT_SOURCES", "AttentionMaps", "AttentionTrainer", "Config", "Embeddings", "FillIn", "Generation",
-    "NextToken", "OneHotReadout", "TaskData", "View", "attention_maps", "build_lstm", "build_model", "build_task",
-    "current_view", "explainable", "fill_in_blank", "generate", "initial_view", "lstm_logits", "make_job",
-    "make_trainer", "next_token", "pattern_mass", "sequence_loss", "set_live",
+    "NextToken", "OneHotReadout", "TaskData", "View", "attention_maps", "build_lstm", "build_model", "build_readout",
+    "build_task", "current_view", "describe_readout", "explainable", "fill_in_blank", "generate", "initial_view",
+    "lstm_logits", "make_job", "make_trainer", "next_token", "pattern_mass", "sequence_loss", "set_live",
 ]

@@ -4,7 +4,9 @@ handed to the Explain page."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -177,6 +179,24 @@ class OneHotReadout(nn.Module):
         for block in m.blocks:
             x, _, _ = block(x, mask)
         return m.head(m.final_norm(x))[:, self.position]
+
+
+def describe_readout(model: OneHotReadout, shape: tuple[int, ...] = ()) -> dict:
+    """JSON-safe constructor arguments of a readout (for a model card; ``build_readout`` inverts it)."""
+    m = model.model
+    return {"vocab_size": m.vocab_size, "max_len": m.max_len, "out_size": m.head.out_features, "width": m.width,
+            "heads": m.heads, "layers": m.layers, "dropout": m.drop.p, "norm": m.norm, "positions": m.positions,
+            "causal": m.causal, "position": model.position}
+
+
+def build_readout(arch: Mapping[str, Any]) -> OneHotReadout:
+    """An untrained readout of the shape ``describe_readout`` wrote down (then ``load_state_dict``)."""
+    arch = dict(arch)
+    position = int(arch.pop("position"))
+    model = Transformer(int(arch.pop("vocab_size")), int(arch.pop("max_len")), **arch)
+    if not 0 <= position < model.max_len:
+        raise ConfigError("attention.errors.too_long", count=position + 1, n=model.max_len)
+    return OneHotReadout(model, position)
 
 
 def explainable(trainer: AttentionTrainer, examples: int = 64) -> Explainable:
