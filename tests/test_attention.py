@@ -312,6 +312,10 @@ def test_explainable_reads_the_transformer_at_one_position():
         direct = trainer.model.eval()(ids)[:, position]
         assert torch.allclose(ex.model(ex.x_test), direct, atol=1e-5)
         assert ex.card["lab"] == "attention" and ex.card["model"]["kind"] == "transformer"
+        assert ex.x_train.shape[1:] == ex.spec.shape and len(ex.y_train) == len(ex.x_train) > len(ex.x_test)
+        train_ids = ex.x_train.argmax(1)
+        if config.task == "reversal":
+            assert torch.equal(ex.y_train, train_ids[:, -1])  # the first output is the last input
         rebuilt = A.build_readout(A.describe_readout(ex.model))
         rebuilt.load_state_dict(ex.model.state_dict())
         assert torch.equal(rebuilt.eval()(ex.x_test), ex.model(ex.x_test))  # a card rebuilds the same network

@@ -22,7 +22,7 @@ from core.jobs import build_seeded
 from core.models.transformer import Transformer, sampling_distribution
 
 from .settings import DIGIT_TASKS, Config
-from .task import MASK_LABEL
+from .task import MASK_LABEL, TaskData
 from .trainer import (
     AttentionTrainer,
     digit_targets,
@@ -199,32 +199,48 @@ def build_readout(arch: Mapping[str, Any]) -> OneHotReadout:
     return OneHotReadout(model, position)
 
 
+MAX_GRID_NUMBERS = 2_000_000  # one-hot training grids handed to the Explain page (8 MB of float32)
+
+
+def readout_examples(data: TaskData, split: str, n: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Up to ``n`` examples of ``split`` ("train" or "val") as the readout sees them: token ids (N, T) with the
+    masked LM's middle position masked, the target at the readout position (N,), and that position."""
+    if data.task in DIGIT_TASKS:
+        x, y = (data.x_train, data.y_train) if split == "train" else (data.x_val, data.y_val)
+        pick = torch.linspace(0, len(x) - 1, min(n, len(x))).round().long()
+        return x[pick], y[pick, 0], 0
+    windows = data.windows.train if split == "train" else data.windows.val
+    pick = torch.linspace(0, len(windows) - 1, min(n, len(windows))).round().long()
+    w = windows[pick]
+    t = w.size(1) - 1
+    if data.mask_id is None:  # the character after the window: the last target, held out in validation windows
+        return w[:, :-1], w[:, -1], t - 1
+    x = w[:, 1:].clone()  # validation: the held-out characters sit at the end of a window
+    y = x[:, t // 2].clone()
+    x[:, t // 2] = data.mask_id
+    return x, y, t // 2
+
+
 def explainable(trainer: AttentionTrainer, examples: int = 64) -> Explainable:
     """The transformer as a grid model for the Explain page: input = one-hot tokens (vocabulary × positions),
     output = the answer at one position (digits: the first output; causal LM: the next character after the
-    window; masked LM: a blank in the middle of the window)."""
+    window; masked LM: a blank in the middle of the window). Training grids come along for fine-tuning."""
     data, config = trainer.data, trainer.config
-    x = data.x_val[:examples].clone()
+    x, y, position = readout_examples(data, "val", examples)
     t = x.size(1)
-    if data.task in DIGIT_TASKS:
-        position, y = 0, data.y_val[:examples, 0]
-    elif data.mask_id is None:
-        position, y = t - 1, data.y_val[:examples, t - 1]  # the last target of a validation window is never IGNORE
-    else:
-        position, y = t // 2, data.windows.val[:examples, 1 + t // 2]
-        x = data.windows.val[:examples, 1:].clone()
-        x[:, position] = data.mask_id
+    x_train, y_train, _ = readout_examples(data, "train", max(1, MAX_GRID_NUMBERS // (data.in_size * t)))
     grid = F.one_hot(x, data.in_size).transpose(1, 2).float()
+    train_grid = F.one_hot(x_train, data.in_size).transpose(1, 2).float()
     spec = InputSpec(shape=(data.in_size, t), class_names=list(data.labels[: data.out_size]), low=0.0, high=1.0,
-                     black=0.0, mean=grid.mean(0).numpy(), feature_names=list(data.labels))
+                     black=0.0, mean=train_grid.mean(0).numpy(), feature_names=list(data.labels))
     model = OneHotReadout(private_copy(trainer.model), position).eval()
-    metrics = trainer.evaluate()
     card = {**config.card(), "model": {"kind": "transformer", "layers": config.layers, "heads": config.heads,
                                        "width": config.width, "norm": config.norm, "positions": config.positions,
-                                       "causal": config.causal, "parameters": sum(p.numel() for p in
-                                                                                  trainer.model.parameters())},
-            "metrics": metrics, "step": trainer.step}
+                                       "causal": config.causal,
+                                       "parameters": sum(p.numel() for p in trainer.model.parameters())},
+            "metrics": trainer.evaluate(), "step": trainer.step}
     return Explainable("attention", "grid", model, spec, grid, y.clone(),
                        Message("attention.describe", task=Term(f"attention.tasks.{data.task}"), label=config.label(),
                                position=position + 1, step=trainer.step),
-                       card=card, extra={"rows": "token", "what": "sequence", "position": position})
+                       x_train=train_grid, y_train=y_train.clone(), card=card,
+                       extra={"rows": "token", "what": "sequence", "position": position})
