@@ -17,7 +17,7 @@ from core.errors import ConfigError
 from core.i18n import Message, Term
 from core.jobs import TrainingJob
 from core.models.transformer import Transformer, sampling_distribution
-from core.training import gradient_norm, make_optimizer
+from core.training import STATS_EVERY, gradient_norm, make_optimizer
 
 from .settings import DIGIT_TASKS, SPEEDS, Config
 from .task import TaskData, build_lstm, build_model, build_task, lstm_logits, sequence_loss, token_accuracy
@@ -37,10 +37,10 @@ SNAPSHOT_EVERY = 10
 class AttentionTrainer:
     """One transformer (and optionally the racing LSTM) trained on the same batches of the config's task.
 
-    History keys: ``loss``, ``accuracy``, ``grad_norm``, ``lr`` for the transformer and ``loss/LSTM``,
-    ``accuracy/LSTM``, ``grad_norm/LSTM`` in a race; ``evaluate`` gives ``val_loss``, ``val_accuracy`` (and
-    ``val_exact``: whole sequences right, digit tasks; ``val_mirror``: the last layer's anti-diagonal mass,
-    reversal), with ``/LSTM`` twins.
+    History keys: ``loss``, ``grad_norm``, ``lr`` and (every ``STATS_EVERY`` steps) ``accuracy`` for the
+    transformer, and ``loss/LSTM``, ``grad_norm/LSTM``, ``accuracy/LSTM`` in a race. ``evaluate`` gives
+    ``val_loss``, ``val_accuracy`` (and ``val_exact``: whole sequences right, digit tasks; ``val_mirror``: the
+    last layer's anti-diagonal mass, reversal), with ``/LSTM`` twins.
     """
 
     def __init__(self, config: Config, data: TaskData | None = None) -> None:
@@ -88,7 +88,7 @@ class AttentionTrainer:
         return self.config.lr * min(1.0, (self.step + 1) / WARMUP_STEPS)
 
     def _update(self, model: nn.Module, optimizer: torch.optim.Optimizer, logits: torch.Tensor,
-                y: torch.Tensor, lr: float) -> tuple[float, float, float]:
+                y: torch.Tensor, lr: float, measured: bool) -> dict[str, float]:
         loss = sequence_loss(logits, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -96,18 +96,28 @@ class AttentionTrainer:
         for group in optimizer.param_groups:
             group["lr"] = lr
         optimizer.step()
-        return loss.item(), norm.item(), token_accuracy(logits.detach(), y)
+        with torch.no_grad():  # every number in one transfer: each .item() is a device sync of its own
+            numbers = [loss.detach(), norm.to(loss.dtype)]
+            if measured:
+                scored = y != IGNORE
+                right = ((logits.argmax(-1) == y) & scored).sum().to(loss.dtype)
+                numbers.append(right / scored.sum().clamp(min=1))
+            values = torch.stack(numbers).tolist()
+        return dict(zip(("loss", "grad_norm", "accuracy"), values, strict=False))
 
     def train_step(self) -> dict[str, float]:
+        """One step of the transformer (and the LSTM, on the same batch); batch accuracy every STATS_EVERY steps."""
         x, y = self.batch()
         lr = self._lr()
-        self.model.train()
-        loss, norm, acc = self._update(self.model, self.optimizer, self.model(x), y, lr)
-        out = {"loss": loss, "accuracy": acc, "grad_norm": norm, "lr": lr}
+        measured = self.step % STATS_EVERY == 0
+        if not self.model.training:
+            self.model.train()
+        out = {**self._update(self.model, self.optimizer, self.model(x), y, lr, measured), "lr": lr}
         if self.lstm is not None:
-            self.lstm.train()
-            loss, norm, acc = self._update(self.lstm, self.lstm_optimizer, lstm_logits(self.lstm, x), y, lr)
-            out.update({"loss/LSTM": loss, "accuracy/LSTM": acc, "grad_norm/LSTM": norm})
+            if not self.lstm.training:
+                self.lstm.train()
+            lstm = self._update(self.lstm, self.lstm_optimizer, lstm_logits(self.lstm, x), y, lr, measured)
+            out.update({f"{k}/LSTM": v for k, v in lstm.items()})
         self.step += 1
         return out
 
