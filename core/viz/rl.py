@@ -113,13 +113,13 @@ def _arrows(policy: np.ndarray, weights: np.ndarray | None, mask: np.ndarray) ->
                 continue
             actions = range(4) if weights is not None else (int(policy[r, c]),)
             for a in actions:
-                length = 0.42 * (float(weights[r, c, a]) if weights is not None else 1.0)
-                if length < 0.04:
+                share = float(weights[r, c, a]) if weights is not None else 1.0
+                if share < 0.1:
                     continue
                 dr, dc = MOVES[a]
-                xs += [c, c + dc * length, None]
-                ys += [r, r + dr * length, None]
-                sizes += [0, 9, 0]
+                xs += [c, c + dc * 0.42 * share, None]
+                ys += [r, r + dr * 0.42 * share, None]
+                sizes += [0, 3 + 7 * share, 0]
     return xs, ys, sizes
 
 
@@ -159,7 +159,8 @@ def value_map(grid: GridMap, *, episode: Episode | None = None, optimal: bool = 
         at = np.argwhere(cells == kind)
         if len(at):
             fig.add_trace(go.Scatter(x=at[:, 1], y=at[:, 0], mode="text", text=[symbol] * len(at), name=_t(name, lang),
-                                     textfont={"size": max(10, 220 // n), "color": "#111"}, hoverinfo="skip"))
+                                     textfont={"size": max(10, 220 // n), "color": "#111"}, hoverinfo="skip",
+                                     showlegend=False))
     if episode is not None and episode.length and not optimal:
         path = np.asarray(episode.states)
         fig.add_trace(go.Scatter(x=path[:, 1], y=path[:, 0], mode="lines+markers", name=_t("path", lang),
