@@ -232,7 +232,7 @@ def test_layout_strings_and_edits():
 def test_short_gridworld_run_learns_the_optimal_policy():
     trainer = rl.make_trainer(rl.Config())
     first = trainer.evaluate()["optimal_match"]
-    while trainer.env_steps < 5000:
+    while trainer.env_steps < 10_000:
         trainer.train_step()
     returns = np.array(trainer.returns)
     assert returns[-50:].mean() > returns[:50].mean() + 0.5  # mostly traps and time-outs at first, goals later

@@ -96,10 +96,10 @@ class Config(LabConfig):
                         rebuild=False)
     # DQN
     buffer_size: int = setting(50_000, key="buffer", low=100, high=200_000)
-    batch_size: int = setting(64, key="batch", low=8, high=512, rebuild=False)
+    batch_size: int = setting(128, key="batch", low=8, high=512, rebuild=False)
     learn_start: int = setting(1000, key="warmup", low=0, high=100_000, rebuild=False)
-    train_every: int = setting(1, key="every", low=1, high=64, rebuild=False)
-    target_update: int = setting(200, key="target", low=1, high=10_000, rebuild=False)
+    train_every: int = setting(4, key="every", low=1, high=64, rebuild=False)
+    target_update: int = setting(100, key="target", low=1, high=10_000, rebuild=False)
     double_dqn: bool = setting(True, key="double", rebuild=False)
     eps_start: float = setting(1.0, key="eps0", low=0.0, high=1.0, digits=3, rebuild=False)
     eps_end: float = setting(0.02, key="eps1", low=0.0, high=1.0, digits=3, rebuild=False)
