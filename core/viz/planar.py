@@ -20,6 +20,7 @@ from PIL import Image
 from core.data.planar import feature_label
 from core.i18n import text
 from core.inspect.planar import NetworkView
+from core.viz.curves import fast_figure
 
 ORANGE, BLUE, MIDDLE = (245, 147, 34), (8, 119, 189), (232, 234, 235)
 COLORSCALE = [[0.0, "rgb(245,147,34)"], [0.5, "rgb(232,234,235)"], [1.0, "rgb(8,119,189)"]]
@@ -56,28 +57,33 @@ def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
         colorbar |= {"tickvals": [-1, 0, 1], "ticktext": [text("planar.viz.tick_orange", lang), "0.5",
                                                           text("planar.viz.tick_blue", lang)]}
     hover = "x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>" + ("2·p(blue)−1" if classification else prediction) + " %{z:.2f}"
-    fig = go.Figure(go.Heatmap(x=view.axis, y=view.axis, z=np.round(z, 3), zmin=-1, zmax=1, colorscale=COLORSCALE,
-                               zsmooth="best" if not discretize else False, colorbar=colorbar, showscale=colorbar_on,
-                               hovertemplate=hover + "<extra></extra>", name="output"))
+    axis = np.round(view.axis, 3).tolist()
+    data = [{"type": "heatmap", "x": axis, "y": axis, "z": np.round(z, 2).tolist(), "zmin": -1, "zmax": 1,
+             "colorscale": COLORSCALE, "zsmooth": "best" if not discretize else False, "colorbar": colorbar,
+             "showscale": colorbar_on, "hovertemplate": hover + "<extra></extra>", "name": "output"}]
     sets = [(text("planar.viz.train", lang), train, "white", 1.0)]
     if test is not None:
         sets.append((text("planar.viz.test", lang), test, "black", 1.6))
     target = text("planar.viz.target", lang)
     for name, (xy, y), edge, width in sets:
-        colour = (2 * np.asarray(y, dtype=np.float32) - 1) if classification else np.asarray(y, dtype=np.float32)
-        fig.add_trace(go.Scatter(
-            x=xy[:, 0], y=xy[:, 1], mode="markers", name=f"{name} points", showlegend=False,
-            marker={"color": colour, "colorscale": COLORSCALE, "cmin": -1, "cmax": 1, "size": 7,
-                    "line": {"color": edge, "width": width}},
-            hovertemplate=f"{name}<br>x₁ %{{x:.2f}}<br>x₂ %{{y:.2f}}<br>{target} %{{customdata:.2f}}<extra></extra>",
-            customdata=np.asarray(y, dtype=np.float32)))
+        y = np.asarray(y, dtype=np.float32)
+        colour = (2 * y - 1) if classification else y
+        data.append({
+            "type": "scatter", "x": np.round(xy[:, 0], 3).tolist(), "y": np.round(xy[:, 1], 3).tolist(),
+            "mode": "markers", "name": name, "showlegend": False,
+            "marker": {"color": np.round(colour, 3).tolist(), "colorscale": COLORSCALE, "cmin": -1, "cmax": 1,
+                       "size": 7, "line": {"color": edge, "width": width}},
+            "hovertemplate": f"{name}<br>x₁ %{{x:.2f}}<br>x₂ %{{y:.2f}}<br>{target} %{{customdata:.2f}}<extra></extra>",
+            "customdata": np.round(y, 3).tolist()})
     extent = float(view.axis[-1])
-    fig.update_xaxes(range=[-extent, extent], title_text="x₁", constrain="domain", zeroline=False)
-    fig.update_yaxes(range=[-extent, extent], title_text="x₂", title_standoff=10, scaleanchor="x", constrain="domain",
-                     zeroline=False)
-    margin = {"l": 64, "r": 90 if colorbar_on else 8, "t": 8, "b": 40, "autoexpand": False}
-    fig.update_layout(height=height, margin=margin, uirevision="surface", plot_bgcolor="white")
-    return fig
+    layout = {
+        "xaxis": {"range": [-extent, extent], "title": {"text": "x₁"}, "constrain": "domain", "zeroline": False},
+        "yaxis": {"range": [-extent, extent], "title": {"text": "x₂", "standoff": 10}, "scaleanchor": "x",
+                  "constrain": "domain", "zeroline": False},
+        "height": height, "margin": {"l": 64, "r": 90 if colorbar_on else 8, "t": 8, "b": 40, "autoexpand": False},
+        "uirevision": "surface", "plot_bgcolor": "white",
+    }
+    return fast_figure(data, layout)
 
 
 # ---------------------------------------------------------------------------------------------- diagram
@@ -105,12 +111,6 @@ def _curve(x0: float, y0: float, x1: float, y1: float) -> tuple[list[float], lis
     d = (x1 - x0) * 0.35
     return [round(x0, 2), round(x0 + d, 2), round(x1 - d, 2), round(x1, 2)], [round(y0, 2), round(y0, 2),
                                                                              round(y1, 2), round(y1, 2)]
-
-
-def unvalidated_figure(data: list[dict], layout: dict) -> go.Figure:
-    """A figure from plain dicts without plotly's per-property validation (10× faster for big layouts;
-    the unit tests validate the same specs once)."""
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 _PX = 24  # atlas pixels per diagram unit (the browser smooths the upscaling)
@@ -197,7 +197,7 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "plot_bgcolor": "white", "uirevision": "diagram",
         "hoverlabel": {"align": "left"},
     }
-    return unvalidated_figure(data, layout)
+    return fast_figure(data, layout)
 
 
 def _name(view: NetworkView, column: int, index: int, lang: str) -> str:
