@@ -1,7 +1,14 @@
-"""CNN lab in a real Chromium: train a few steps, see the filter grid change, draw a digit and get a prediction."""
+"""CNN lab in a real Chromium: train a few steps, see the filter grid change, draw a digit and get a prediction;
+a shared address with its own architecture and training settings opens with those settings, and changing one
+updates the address bar."""
+
+import time
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from core.labs import vision
+from core.models.cnn import layer_table
 from tests.e2e.conftest import assert_no_exception, draw, open_page, wait_until_idle
 
 pytestmark = pytest.mark.e2e
@@ -43,3 +50,54 @@ def test_training_changes_the_filter_grid_and_drawing_gets_a_prediction(page, ap
     page.locator('[data-testid="stImage"]').first.wait_for(timeout=10_000)  # the preprocessed input
     assert_no_exception(page)
     page.locator(".st-key-cnn_job__reset button").click()  # stop the job: the CPU is shared
+
+
+SHARED = {"data": "digits", "size": "8", "preset": "resnet", "blocks": "8k3-none,r8k3-none,r16k3s2-none",
+          "fc": "32,16", "bn": "0", "act": "gelu", "opt": "Momentum", "lr": "0.01", "batch": "32", "epochs": "5",
+          "seed": "42"}
+
+
+IN_ADDRESS = "([key, value]) => new URLSearchParams(location.search).get(key) === value"
+
+
+def address(page) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def wait_for(page, predicate, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        page.wait_for_timeout(250)  # (lets Playwright take in what the page did meanwhile)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_shared_address_restores_the_network_and_training_and_edits_update_it(page, app_url):
+    open_page(page, app_url, "cnn_lab?" + "&".join(f"{k}={v}" for k, v in SHARED.items()), "CNN lab")
+    assert_no_exception(page)
+    assert not page.locator('[data-testid="stAlert"]').filter(has_text="URL").count()  # nothing had to be fixed
+    shown = {"fc_text": "32, 16", "epochs": "5", "seed": "42", "preset": "Tiny ResNet", "optimizer": "SGD + momentum",
+             "activation": "GELU"}
+    for key, value in shown.items():  # a widget may show its default for a moment while the page settles
+        box = page.locator(f".st-key-cnn_{key} input")
+        wait_for(page, lambda box=box, value=value: box.input_value() == value, 20, f"{key} = {value}")
+    assert "0.01" in page.locator(".st-key-cnn_lr").inner_text()
+    config = vision.Config.from_query(SHARED)[0]
+    params = sum(r.params for r in layer_table(config.cnn(1, 8, 10)))  # the shared network, counted by hand
+    metric = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("Parameters", exact=True))
+    assert metric.locator('[data-testid="stMetricValue"]').inner_text() == f"{params:,}"
+    assert {k: address(page).get(k) for k in SHARED} == SHARED  # the address bar still holds the experiment
+
+    wait_until_idle(page, 60_000)
+    epochs = page.locator(".st-key-cnn_epochs input")
+    epochs.fill("7")
+    epochs.press("Enter")
+    page.wait_for_function(IN_ADDRESS, arg=["epochs", "7"], timeout=60_000)
+    wait_until_idle(page, 60_000)
+    fc = page.locator(".st-key-cnn_fc_text input")
+    fc.fill("24")
+    fc.press("Enter")
+    page.wait_for_function(IN_ADDRESS, arg=["fc", "24"], timeout=60_000)
+    assert address(page)["blocks"] == SHARED["blocks"] and address(page)["seed"] == "42"
+    assert_no_exception(page)
