@@ -36,6 +36,7 @@ PAGES: list[PageInfo] = [
     PageInfo("home", ":material/home:", "start"),
     PageInfo("network_builder", ":material/hub:", "basics", lab="planar"),
     PageInfo("neurons", ":material/function:", "basics"),
+    PageInfo("training_craft", ":material/tune:", "training", lab="craft"),
     PageInfo("cnn_lab", ":material/grid_on:", "vision", lab="vision"),
     PageInfo("sequence_lab", ":material/timeline:", "sequences", lab="sequences"),
     PageInfo("audio_lab", ":material/graphic_eq:", "audio", lab="audio"),
