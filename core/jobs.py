@@ -276,6 +276,7 @@ class TrainingJob:
         self.diverge_factor = diverge_factor
         self._factory = trainer if callable(trainer) and not hasattr(trainer, "train_step") else None
         self.trainer: Any = None if self._factory else trainer
+        self.config = run_config(self._factory)  # the lab settings this run trains with (None if unknown)
 
         self._cond = threading.Condition(threading.Lock())
         self._state = JobState.QUEUED
@@ -638,6 +639,15 @@ class TrainingJob:
         if now > self.diverge_factor * start and now - start > 0.5:
             raise TrainingDiverged("common.jobs.diverging", start=start, now=now, step=step,
                                    advice=_lr_advice(out.get("lr")))
+
+
+def run_config(factory: Any) -> Any:
+    """The lab ``Config`` a job's factory was made from (``functools.partial(make_trainer, config, …)``), if any:
+    what a lesson's challenge checks the run against."""
+    from .config import LabConfig
+
+    args = getattr(factory, "args", ())
+    return next((a for a in args if isinstance(a, LabConfig)), None)
 
 
 def _call(fn: Callable[..., Any], args: tuple, kwargs: dict, trainer: Any) -> Any:

@@ -28,11 +28,11 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
 def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
     """An optimizer from the registry, with the learning rate checked."""
     if name not in OPTIMIZERS:
-        raise ConfigError(f"Unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}.")
+        raise ConfigError("common.train.optimizer", value=name, choices=", ".join(OPTIMIZERS))
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 100):
-        raise ConfigError(f"The learning rate must be a number between 0 and 100 (got {lr}).")
+        raise ConfigError("common.train.lr", value=lr)
     if not (math.isfinite(weight_decay) and 0 <= weight_decay <= 10):
-        raise ConfigError(f"The weight decay must be between 0 and 10 (got {weight_decay}).")
+        raise ConfigError("common.train.weight_decay", value=weight_decay)
     return OPTIMIZERS[name](params, lr, weight_decay)
 
 
@@ -79,9 +79,9 @@ class SupervisedTrainer:
         stats_every: int = 1,
     ) -> None:
         if len(train[0]) == 0:
-            raise ConfigError("The training set is empty.")
+            raise ConfigError("common.train.empty")
         if not 1 <= batch_size <= 100_000:
-            raise ConfigError(f"The batch size must be between 1 and 100000 (got {batch_size}).")
+            raise ConfigError("common.train.batch", value=batch_size)
         self.device = device or best_device()
         self.model = model.to(self.device)
         self.optimizer = optimizer

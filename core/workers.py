@@ -49,6 +49,7 @@ from .jobs import (
     default_capacity,
     default_per_session,
     env_int,
+    run_config,
 )
 
 WORKERS_ENV = "PLAYGROUND_WORKERS"
@@ -215,6 +216,7 @@ class RemoteJob:
         self.total_steps = spec["total_steps"]
         self.idle_timeout_s = spec["idle_timeout_s"]
         self._spec, self._manager, self.worker = spec, manager, None
+        self.config = run_config(spec["trainer"])
         self._lock = threading.Lock()
         self._state = JobState.QUEUED
         self._pause = bool(spec.get("start_paused"))

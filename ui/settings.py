@@ -20,6 +20,7 @@ from core.config import Field, LabConfig
 from .i18n import LANG_KEY, lang, show, t
 
 C = TypeVar("C", bound=LabConfig)
+SHARED_KEYS = (LANG_KEY, "lesson", "lstep", "done", "projector")  # URL parameters no lab's Config may use
 
 
 def _widget_value(value: Any) -> Any:
@@ -82,9 +83,11 @@ class Form(Generic[C]):
             st.session_state[self.key(f.name)] = _widget_value(getattr(config, f.name))
 
     def commit(self, config: C) -> None:
-        """Remember ``config`` for this session and write it into the address bar (only what changed)."""
+        """Remember ``config`` for this session and write it into the address bar (only what changed), keeping
+        the page-wide parameters (language, lesson progress, projector mode)."""
         st.session_state[self._memo] = config
-        wanted = {**config.to_query(), LANG_KEY: lang()}
+        shared = {k: v for k, v in st.query_params.to_dict().items() if k in SHARED_KEYS}
+        wanted = {**config.to_query(), **shared, LANG_KEY: lang()}
         if st.query_params.to_dict() != wanted:
             st.query_params.from_dict(wanted)
 

@@ -147,10 +147,10 @@ def feature_label(key: str) -> str:
 def transform(xy: torch.Tensor | np.ndarray, features: tuple[str, ...] | list[str]) -> torch.Tensor:
     """The chosen input features (columns, in ``features`` order) of raw points ``xy`` of shape (n, 2)."""
     if not features:
-        raise ConfigError("Pick at least one input feature.")
+        raise ConfigError("planar.errors.no_features")
     unknown = [f for f in features if f not in FEATURES]
     if unknown:
-        raise ConfigError(f"Unknown feature(s) {', '.join(unknown)}; choose from {', '.join(FEATURES)}.")
+        raise ConfigError("planar.errors.features", value=", ".join(unknown), choices=", ".join(FEATURES))
     xy = torch.as_tensor(xy, dtype=torch.float32)
     a, b = xy[:, 0], xy[:, 1]
     return torch.stack([FEATURES[f][1](a, b) for f in features], dim=1)
@@ -173,13 +173,13 @@ def make_planar(name: str, *, n: int = 500, noise: float = 0.0, train_fraction: 
                 seed: int = 0) -> PlanarData:
     """Generate ``n`` points of set ``name``, shuffle them with ``seed`` and split off the training share."""
     if name not in planar_names():
-        raise DataError(f"Unknown 2-D data set {name!r}; choose one of {', '.join(planar_names())}.")
+        raise DataError("planar.errors.dataset", value=name, choices=", ".join(planar_names()))
     if not 10 <= n <= 100_000:
-        raise DataError(f"The number of points must be between 10 and 100000 (got {n}).")
+        raise DataError("planar.errors.points", value=n)
     if not 0 <= noise <= 0.5:
-        raise DataError(f"Noise must be between 0 and 0.5 (got {noise}).")
+        raise DataError("planar.errors.noise", value=noise)
     if not 0.05 <= train_fraction <= 0.95:
-        raise DataError(f"The training share must be between 5 % and 95 % (got {train_fraction:.0%}).")
+        raise DataError("planar.errors.train_share", value=train_fraction)
     rng = np.random.default_rng(seed)
     xy, y = DATASETS.get(name)(n, noise, rng)
     order = rng.permutation(n)

@@ -41,15 +41,15 @@ class MLPSpec:
 
     def validate(self) -> None:
         if not 1 <= self.n_inputs <= 64:
-            raise ConfigError(f"The network needs between 1 and 64 inputs (got {self.n_inputs}).")
+            raise ConfigError("planar.errors.inputs", value=self.n_inputs)
         if len(self.hidden) > MAX_LAYERS:
-            raise ConfigError(f"At most {MAX_LAYERS} hidden layers (got {len(self.hidden)}).")
+            raise ConfigError("planar.errors.layers", n=MAX_LAYERS, count=len(self.hidden))
         if any(not 1 <= w <= MAX_NEURONS for w in self.hidden):
-            raise ConfigError(f"Each hidden layer has 1 to {MAX_NEURONS} neurons (got {list(self.hidden)}).")
+            raise ConfigError("planar.errors.neurons", low=1, high=MAX_NEURONS, value=list(self.hidden))
         if self.activation not in ACTIVATIONS:
-            raise ConfigError(f"Unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}.")
+            raise ConfigError("planar.errors.activation", value=self.activation, choices=", ".join(ACTIVATIONS))
         if not 0 <= self.dropout < 1:
-            raise ConfigError(f"Dropout must be in [0, 1) (got {self.dropout}).")
+            raise ConfigError("planar.errors.dropout", value=self.dropout)
 
     @property
     def widths(self) -> list[int]:
@@ -111,7 +111,7 @@ class WeightPenalty:
 
     def __init__(self, kind: str, rate: float) -> None:
         if kind not in ("L1", "L2"):
-            raise ConfigError(f"Regularization is none, L1 or L2 (got {kind!r}).")
+            raise ConfigError("planar.errors.regularization", value=kind)
         self.kind, self.rate = kind, rate
 
     def __call__(self, model: nn.Module) -> torch.Tensor:

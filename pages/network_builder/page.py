@@ -8,6 +8,7 @@ from core.jobs import JobSnapshot
 from pages.network_builder import controls, views
 from ui.i18n import show, t
 from ui.jobs import job_controls, live_panel
+from ui.lessons import lesson_panel
 from ui.settings import share_note
 
 head, how = st.columns([5, 1.3], vertical_alignment="bottom")
@@ -18,6 +19,7 @@ st.caption(t("planar.page.lede"))
 
 form = controls.form()
 form.warnings()
+lesson_panel("planar", form, controls.JOB)
 top = st.container(border=True)
 bar = top.columns([2.2, 1.3], vertical_alignment="center")
 buttons = bar[0].container()  # filled below, once the settings are known
