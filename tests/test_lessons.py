@@ -12,8 +12,7 @@ import pytest
 import core.lessons
 from core import i18n
 from core.jobs import JobState
-from core.labs import lab
-from core.labs import planar
+from core.labs import lab, planar
 from core.lessons import lessons_for
 
 LABS = [m.name for m in pkgutil.iter_modules(core.lessons.__path__)]
