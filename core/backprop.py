@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from core.errors import ConfigError
+from core.i18n import Message
 
 HIDDEN = ("Sigmoid", "Tanh", "ReLU")
 LOSSES = ("MSE", "CE")
@@ -45,7 +46,7 @@ class Quantity:
 
     key: str
     symbol: str  # plain-text symbol, e.g. "∂L/∂w₁₁"
-    formula: str  # plain-text formula with the numbers put in
+    formula: str  # plain-text formula with the numbers put in (a ``Message`` where it has words)
     value: float
 
 
@@ -56,23 +57,23 @@ def _f(name: str, z: float) -> float:
         return math.tanh(z)
     if name == "ReLU":
         return max(0.0, z)
-    raise ConfigError(f"Hidden activation must be one of {', '.join(HIDDEN)} (got {name!r}).")
+    raise ConfigError("neurons.errors.hidden", choices=", ".join(HIDDEN), value=name)
 
 
-def _df(name: str, z: float, h: float) -> tuple[float, str]:
+def _df(name: str, z: float, h: float) -> tuple[float, str | Message]:
     """f'(z) from the already computed h = f(z), and how it was computed."""
     if name == "Sigmoid":
         return h * (1 - h), f"h(1−h) = {h:.4f}·(1−{h:.4f})"
     if name == "Tanh":
         return 1 - h * h, f"1−h² = 1−{h:.4f}²"
-    return (1.0 if z > 0 else 0.0), f"1 if z > 0 else 0 (z = {z:.4f})"
+    return (1.0 if z > 0 else 0.0), Message("neurons.formulas.relu_slope", z=z)
 
 
 def hand_pass(net: TinyNet, x: tuple[float, float], y: float, hidden: str = "Sigmoid",
               loss: str = "MSE") -> tuple[list[Quantity], list[Quantity]]:
     """(forward quantities, backward quantities), all computed with plain floats."""
     if loss not in LOSSES:
-        raise ConfigError(f"Loss must be MSE or CE (got {loss!r}).")
+        raise ConfigError("neurons.errors.loss", value=loss)
     x1, x2 = x
     n = net
     fwd: list[Quantity] = []
@@ -93,7 +94,7 @@ def hand_pass(net: TinyNet, x: tuple[float, float], y: float, hidden: str = "Sig
         fwd.append(Quantity("L", "L", f"½(ŷ − y)² = ½({yhat:.4f} − {y:g})²", value))
     else:
         value = -(y * math.log(yhat) + (1 - y) * math.log(1 - yhat))
-        fwd.append(Quantity("L", "L", f"−[y·ln ŷ + (1−y)·ln(1−ŷ)] with ŷ = {yhat:.4f}, y = {y:g}", value))
+        fwd.append(Quantity("L", "L", Message("neurons.formulas.cross_entropy", yhat=yhat, y=y), value))
 
     bwd: list[Quantity] = []
     if loss == "MSE":
@@ -115,7 +116,8 @@ def hand_pass(net: TinyNet, x: tuple[float, float], y: float, hidden: str = "Sig
         d_h = d_zo * v
         bwd.append(Quantity(f"dL_dh{j}", f"∂L/∂h{sub}", f"∂L/∂z_o · v{sub} = {d_zo:.4f}·{v:g}", d_h))
         slope, how = _df(hidden, z, h)
-        bwd.append(Quantity(f"dh{j}_dz{j}", f"∂h{sub}/∂z{sub}", f"{fname}′(z{sub}) = {how}", slope))
+        bwd.append(Quantity(f"dh{j}_dz{j}", f"∂h{sub}/∂z{sub}",
+                            Message("neurons.formulas.local_slope", f=fname, sub=sub, how=how), slope))
         d_z = d_h * slope
         bwd.append(Quantity(f"dL_dz{j}", f"∂L/∂z{sub}", f"∂L/∂h{sub} · ∂h{sub}/∂z{sub} = {d_h:.4f}·{slope:.4f}", d_z))
         for k, xk in enumerate((x1, x2), start=1):
@@ -162,19 +164,38 @@ def _local_grad(fn, at: float) -> float:
     return float(grad)
 
 
+@dataclass(frozen=True)
+class Check:
+    """One number of the worked example, by hand and by autograd."""
+
+    phase: str  # "forward" | "backward"
+    quantity: Quantity
+    autograd: float
+    tol: float = 1e-9
+
+    @property
+    def difference(self) -> float:
+        return abs(self.quantity.value - self.autograd)
+
+    @property
+    def agrees(self) -> bool:
+        return self.difference <= self.tol * max(1.0, abs(self.autograd))
+
+
+def checks(net: TinyNet, x: tuple[float, float], y: float, hidden: str = "Sigmoid", loss: str = "MSE",
+           tol: float = 1e-9) -> list[Check]:
+    """Every forward and backward quantity, by hand and by autograd."""
+    fwd, bwd = hand_pass(net, x, y, hidden, loss)
+    auto = autograd_pass(net, x, y, hidden, loss)
+    return [Check(phase, q, auto[q.key], tol) for phase, items in (("forward", fwd), ("backward", bwd)) for q in items]
+
+
 def compare(net: TinyNet, x: tuple[float, float], y: float, hidden: str = "Sigmoid", loss: str = "MSE",
             tol: float = 1e-9) -> list[dict]:
     """One row per quantity: by hand, by autograd, their difference and whether they agree."""
-    fwd, bwd = hand_pass(net, x, y, hidden, loss)
-    auto = autograd_pass(net, x, y, hidden, loss)
-    rows = []
-    for phase, items in (("forward", fwd), ("backward", bwd)):
-        for q in items:
-            a = auto[q.key]
-            rows.append({"pass": phase, "quantity": q.symbol, "computed as": q.formula, "by hand": q.value,
-                         "torch.autograd": a, "|difference|": abs(q.value - a),
-                         "agree": abs(q.value - a) <= tol * max(1.0, abs(a))})
-    return rows
+    return [{"pass": c.phase, "quantity": c.quantity.symbol, "computed as": c.quantity.formula,
+             "by hand": c.quantity.value, "torch.autograd": c.autograd, "|difference|": c.difference,
+             "agree": c.agrees} for c in checks(net, x, y, hidden, loss, tol)]
 
 
 def gradients(net: TinyNet, x: tuple[float, float], y: float, hidden: str = "Sigmoid",
@@ -188,3 +209,41 @@ def gradients(net: TinyNet, x: tuple[float, float], y: float, hidden: str = "Sig
 def sgd_step(net: TinyNet, grads: dict[str, float], lr: float) -> TinyNet:
     """θ ← θ − lr · ∂L/∂θ for every parameter."""
     return replace(net, **{p: getattr(net, p) - lr * grads[p] for p in TinyNet.PARAMS})
+
+
+@dataclass(frozen=True)
+class WorkedExample:
+    """The whole 2-2-1 example: every number checked against autograd, the gradients, and one SGD step."""
+
+    net: TinyNet
+    x: tuple[float, float]
+    y: float
+    checks: list[Check]
+    forward: dict[str, float]  # z1, z2, h1, h2, zo, yhat, L
+    grads: dict[str, float]  # ∂L/∂θ per parameter
+    lr: float
+    loss_after: float  # L after θ ← θ − lr·∂L/∂θ
+
+    @property
+    def agreeing(self) -> int:
+        return sum(c.agrees for c in self.checks)
+
+    @property
+    def worst(self) -> float:
+        return max(c.difference for c in self.checks)
+
+    @property
+    def loss(self) -> float:
+        return self.forward["L"]
+
+
+def worked_example(net: TinyNet, x: tuple[float, float], y: float, hidden: str = "Sigmoid", loss: str = "MSE",
+                   lr: float = 0.5) -> WorkedExample:
+    """Forward pass, backward pass, the autograd check and one gradient-descent step with rate ``lr``."""
+    if not all(math.isfinite(v) for v in (*net.as_dict().values(), *x, y, lr)):
+        raise ConfigError("neurons.errors.not_finite")
+    found = checks(net, x, y, hidden, loss)
+    forward = {c.quantity.key: c.quantity.value for c in found if c.phase == "forward"}
+    grads = {p: next(c.quantity.value for c in found if c.quantity.key == f"dL_d{p}") for p in TinyNet.PARAMS}
+    after = hand_pass(sgd_step(net, grads, lr), x, y, hidden, loss)[0][-1].value
+    return WorkedExample(net, x, y, found, forward, grads, lr, after)

@@ -1,14 +1,16 @@
 """One neuron, activation functions with their derivatives, gradient flow through deep stacks, and the
 two classic losses — the maths behind the Neurons & activations page.
 
-Every closed-form derivative here is checked against ``torch.autograd`` (see ``autograd_derivative``,
-``softmax_jacobian_autograd`` and the tests).
+Each section of the page has one function here that returns a typed result: :func:`one_neuron`,
+:func:`check_activations`, :func:`softmax_check`, :func:`vanishing_gradients`, :func:`loss_check`. The activation
+functions themselves are the network builder's (``core.models.mlp.ACTIVATIONS``); this module adds their
+derivatives in closed form, and every closed-form derivative is checked against ``torch.autograd``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +18,11 @@ import torch
 from torch import Tensor
 
 from core.errors import ConfigError
+from core.i18n import Message
+from core.models.mlp import ACTIVATIONS as MODULES
 
-LEAKY_SLOPE = 0.1  # the same slope as the network builder's LeakyReLU
+LEAKY_SLOPE: float = MODULES["LeakyReLU"]().negative_slope  # the network builder's LeakyReLU
+MAX_DEPTH = 100
 
 
 def _phi(z: Tensor) -> Tensor:  # standard normal density
@@ -30,44 +35,43 @@ def _Phi(z: Tensor) -> Tensor:  # standard normal CDF
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation ``fn``, its derivative in closed form, and how to write both."""
+    """An activation ``fn`` (the network builder's module), its derivative in closed form, how to write both, and
+    what to know about it (``note``, a catalogue text)."""
 
     name: str
     fn: Callable[[Tensor], Tensor]
     derivative: Callable[[Tensor], Tensor]
     formula: str  # LaTeX
     derivative_formula: str  # LaTeX
-    note: str
+    note: Message
 
 
-ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
-    Activation("Sigmoid", torch.sigmoid, lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z)),
-               r"\sigma(z)=\frac{1}{1+e^{-z}}", r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))",
-               "Squashes to (0, 1). Its slope is at most 0.25 and nearly 0 once |z| > 5: it saturates."),
-    Activation("Tanh", torch.tanh, lambda z: 1 - torch.tanh(z) ** 2,
-               r"\tanh(z)=\frac{e^{z}-e^{-z}}{e^{z}+e^{-z}}", r"\tanh'(z)=1-\tanh^2(z)",
-               "Squashes to (−1, 1), centred at 0. Slope at most 1, and it saturates like the sigmoid."),
-    Activation("ReLU", torch.relu, lambda z: (z > 0).to(z.dtype),
-               r"\mathrm{ReLU}(z)=\max(0,z)", r"\mathrm{ReLU}'(z)=\begin{cases}1&z>0\\0&z\le 0\end{cases}",
-               "Slope exactly 1 for every positive input, so gradients pass unshrunk; 0 for negative inputs "
-               "(a neuron stuck there is 'dead')."),
-    Activation("LeakyReLU", lambda z: torch.nn.functional.leaky_relu(z, LEAKY_SLOPE),
-               lambda z: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, LEAKY_SLOPE)),
-               rf"\mathrm{{LeakyReLU}}(z)=\max({LEAKY_SLOPE}z,\,z)",
-               rf"\mathrm{{LeakyReLU}}'(z)=\begin{{cases}}1&z>0\\{LEAKY_SLOPE}&z\le 0\end{{cases}}",
-               f"Like ReLU, but negative inputs keep a slope of {LEAKY_SLOPE}, so no neuron dies."),
-    Activation("GELU", lambda z: z * _Phi(z), lambda z: _Phi(z) + z * _phi(z),
-               r"\mathrm{GELU}(z)=z\,\Phi(z)", r"\mathrm{GELU}'(z)=\Phi(z)+z\,\varphi(z)",
-               "A smooth ReLU used by Transformers: Φ is the standard normal CDF, φ its density. Slightly "
-               "negative for small negative z."),
-    Activation("Linear", lambda z: z, torch.ones_like, r"f(z)=z", r"f'(z)=1",
-               "No non-linearity: stacking linear layers is still one linear map."),
-)}
+# name → (derivative, LaTeX of f, LaTeX of f′), in the order the page lists them
+_DERIVATIVES: dict[str, tuple[Callable[[Tensor], Tensor], str, str]] = {
+    "Sigmoid": (lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z)),
+                r"\sigma(z)=\frac{1}{1+e^{-z}}", r"\sigma'(z)=\sigma(z)\,(1-\sigma(z))"),
+    "Tanh": (lambda z: 1 - torch.tanh(z) ** 2,
+             r"\tanh(z)=\frac{e^{z}-e^{-z}}{e^{z}+e^{-z}}", r"\tanh'(z)=1-\tanh^2(z)"),
+    "ReLU": (lambda z: (z > 0).to(z.dtype),
+             r"\mathrm{ReLU}(z)=\max(0,z)", r"\mathrm{ReLU}'(z)=\begin{cases}1&z>0\\0&z\le 0\end{cases}"),
+    "LeakyReLU": (lambda z: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, LEAKY_SLOPE)),
+                  rf"\mathrm{{LeakyReLU}}(z)=\max({LEAKY_SLOPE:g}z,\,z)",
+                  rf"\mathrm{{LeakyReLU}}'(z)=\begin{{cases}}1&z>0\\{LEAKY_SLOPE:g}&z\le 0\end{{cases}}"),
+    "GELU": (lambda z: _Phi(z) + z * _phi(z),
+             r"\mathrm{GELU}(z)=z\,\Phi(z)", r"\mathrm{GELU}'(z)=\Phi(z)+z\,\varphi(z)"),
+    "Linear": (torch.ones_like, r"f(z)=z", r"f'(z)=1"),
+}
+
+ACTIVATIONS: dict[str, Activation] = {
+    name: Activation(name, MODULES[name](), derivative, formula, slope,
+                     Message(f"neurons.notes.{name}", slope=LEAKY_SLOPE))
+    for name, (derivative, formula, slope) in _DERIVATIVES.items()
+}
 
 
 def get_activation(name: str) -> Activation:
     if name not in ACTIVATIONS:
-        raise ConfigError(f"Unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}.")
+        raise ConfigError("neurons.errors.activation", value=name, choices=", ".join(ACTIVATIONS))
     return ACTIVATIONS[name]
 
 
@@ -82,8 +86,34 @@ def activation_curves(name: str, lo: float = -6.0, hi: float = 6.0, n: int = 241
     """z, f(z), f'(z) by formula and by autograd, on a grid (float64)."""
     z = torch.linspace(lo, hi, n, dtype=torch.float64)
     act = get_activation(name)
-    return {"z": z.numpy(), "f": act.fn(z).numpy(), "df": act.derivative(z).numpy(),
-            "df_autograd": autograd_derivative(name, z).numpy()}
+    with torch.no_grad():
+        f, df = act.fn(z).numpy(), act.derivative(z).numpy()
+    return {"z": z.numpy(), "f": f, "df": df, "df_autograd": autograd_derivative(name, z).numpy()}
+
+
+@dataclass(frozen=True)
+class ActivationCheck:
+    """One activation's curves and how far its derivative formula is from autograd."""
+
+    name: str
+    curves: dict[str, np.ndarray]  # z, f, df, df_autograd
+    slope_low: float
+    slope_high: float
+    gap: float  # max |formula − autograd| over the grid
+
+    @property
+    def agrees(self) -> bool:
+        return self.gap < 1e-9
+
+
+def check_activations(names: Sequence[str]) -> list[ActivationCheck]:
+    """Curves and the formula-versus-autograd check of every activation in ``names``."""
+    out = []
+    for name in names:
+        c = activation_curves(name)
+        out.append(ActivationCheck(name, c, float(c["df"].min()), float(c["df"].max()),
+                                   float(np.abs(c["df"] - c["df_autograd"]).max())))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- softmax
@@ -103,10 +133,32 @@ def softmax_jacobian_autograd(z: Tensor) -> Tensor:
     return torch.autograd.functional.jacobian(softmax, z.detach())
 
 
+@dataclass(frozen=True)
+class SoftmaxCheck:
+    """Logits, their softmax, its Jacobian by formula, and the largest difference to autograd's Jacobian."""
+
+    logits: np.ndarray
+    probs: np.ndarray
+    jacobian: np.ndarray
+    gap: float
+
+    @property
+    def agrees(self) -> bool:
+        return self.gap < 1e-12
+
+
+def softmax_check(logits: Sequence[float]) -> SoftmaxCheck:
+    z = torch.tensor(list(logits), dtype=torch.float64)
+    jac = softmax_jacobian(z)
+    gap = float((jac - softmax_jacobian_autograd(z)).abs().max())
+    return SoftmaxCheck(z.numpy(), softmax(z).numpy(), jac.numpy(), gap)
+
+
 # ---------------------------------------------------------------------------------------------- one neuron
 def neuron(w1: float, w2: float, b: float, activation: str, x1: Tensor, x2: Tensor) -> Tensor:
     """a = f(w₁x₁ + w₂x₂ + b)."""
-    return get_activation(activation).fn(w1 * x1 + w2 * x2 + b)
+    with torch.no_grad():
+        return get_activation(activation).fn(w1 * x1 + w2 * x2 + b)
 
 
 def neuron_surface(w1: float, w2: float, b: float, activation: str, *, extent: float = 6.0,
@@ -115,6 +167,29 @@ def neuron_surface(w1: float, w2: float, b: float, activation: str, *, extent: f
     axis = torch.linspace(-extent, extent, n, dtype=torch.float64)
     x2, x1 = torch.meshgrid(axis, axis, indexing="ij")
     return axis.numpy(), neuron(w1, w2, b, activation, x1, x2).numpy()
+
+
+@dataclass(frozen=True)
+class NeuronOutput:
+    """The neuron's output over the plane and at one point."""
+
+    w1: float
+    w2: float
+    b: float
+    activation: str
+    axis: np.ndarray
+    values: np.ndarray  # (n, n), rows = x₂
+    point: tuple[float, float]
+    z: float  # w·point + b
+    a: float  # f(z)
+
+
+def one_neuron(w1: float, w2: float, b: float, activation: str, point: tuple[float, float] = (2.0, 1.0)
+               ) -> NeuronOutput:
+    axis, values = neuron_surface(w1, w2, b, activation)
+    z = w1 * point[0] + w2 * point[1] + b
+    a = float(neuron(w1, w2, b, activation, torch.tensor(float(point[0])), torch.tensor(float(point[1]))))
+    return NeuronOutput(w1, w2, b, activation, axis, values, point, z, a)
 
 
 # ---------------------------------------------------------------------------------------------- depth
@@ -126,14 +201,14 @@ def gradient_through_stack(activation: str, depth: int, *, width: int = 32, batc
     wants (Glorot for Sigmoid/Tanh/Linear, He for the ReLU family and GELU); the loss is the mean of the last
     layer's outputs. Small values near layer 1 are the vanishing gradient.
     """
-    if not 1 <= depth <= 100:
-        raise ConfigError(f"Depth must be between 1 and 100 (got {depth}).")
+    if not 1 <= depth <= MAX_DEPTH:
+        raise ConfigError("neurons.errors.depth", high=MAX_DEPTH, value=depth)
     act = get_activation(activation)
     gen = torch.Generator().manual_seed(seed)
     h = torch.randn(batch, width, generator=gen, dtype=torch.float64).requires_grad_(True)
     he = activation in ("ReLU", "LeakyReLU", "GELU")
     outs = []
-    for _ in range(depth):
+    for _ in range(int(depth)):
         std = math.sqrt(2.0 / width) if he else math.sqrt(1.0 / width)
         weight = torch.randn(width, width, generator=gen, dtype=torch.float64) * std
         h = act.fn(h @ weight.T)
@@ -141,6 +216,26 @@ def gradient_through_stack(activation: str, depth: int, *, width: int = 32, batc
         outs.append(h)
     h.mean().backward()
     return np.array([float(o.grad.norm(dim=1).mean()) for o in outs])
+
+
+@dataclass(frozen=True)
+class DepthCheck:
+    """Gradient norms per layer for each activation, and the 0.25ⁿ bound of a sigmoid stack (when shown)."""
+
+    depth: int
+    norms: dict[str, np.ndarray]
+    bound: np.ndarray | None
+
+    def ratio(self, name: str) -> float:
+        """First layer's gradient norm over the last one's: ≪ 1 means the gradient vanished."""
+        values = self.norms[name]
+        return float(values[0] / values[-1])
+
+
+def vanishing_gradients(names: Sequence[str], depth: int, seed: int = 0) -> DepthCheck:
+    norms = {name: gradient_through_stack(name, depth, seed=seed) for name in names}
+    bound = norms["Sigmoid"][-1] * 0.25 ** np.arange(depth - 1, -1, -1) if "Sigmoid" in norms else None
+    return DepthCheck(int(depth), norms, bound)
 
 
 # ---------------------------------------------------------------------------------------------- losses
@@ -182,3 +277,23 @@ def loss_curves(y: int, n: int = 199) -> dict[str, np.ndarray]:
     p = np.linspace(0.005, 0.995, n)
     return {"p": p, "mse": (p - y) ** 2, "ce": -(y * np.log(p) + (1 - y) * np.log(1 - p)),
             "dmse_dz": 2 * (p - y) * p * (1 - p), "dce_dz": p - y}
+
+
+@dataclass(frozen=True)
+class LossCheck:
+    """Both losses at one logit, by formula and by autograd, and their curves over p."""
+
+    z: float
+    y: int
+    formula: dict[str, float]  # p, mse, ce, dmse_dp, dce_dp, dmse_dz, dce_dz
+    autograd: dict[str, float]
+    curves: dict[str, np.ndarray]
+
+    def gap(self, key: str) -> float:
+        return abs(self.formula[key] - self.autograd[key])
+
+
+def loss_check(z: float, y: int) -> LossCheck:
+    if y not in (0, 1):
+        raise ConfigError("neurons.errors.target", value=y)
+    return LossCheck(float(z), int(y), binary_losses(z, y), binary_losses_autograd(z, y), loss_curves(y))

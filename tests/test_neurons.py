@@ -3,12 +3,14 @@ vanishing-gradient and loss demonstrations show what the page claims."""
 
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from core import backprop, neuron
+from core.errors import ConfigError
 from core.models.mlp import ACTIVATIONS as MLP_ACTIVATIONS
 from core.viz.neurons import (
     activation_figure,
@@ -18,6 +20,7 @@ from core.viz.neurons import (
     softmax_figure,
     tiny_network_figure,
 )
+from pages.neurons.config import Config
 
 
 # ---------------------------------------------------------------------------------------------- backprop
@@ -139,3 +142,94 @@ def test_figures_build():
     fwd = {q.key: q.value for q in backprop.hand_pass(net, x, 0.01)[0]}
     fig = tiny_network_figure(fwd, backprop.gradients(net, x, 0.01), net.as_dict(), x)
     assert len(fig.layout.annotations) == 6 + 5
+
+
+# ---------------------------------------------------------------------------------------------- typed results
+def test_worked_example_checks_every_number_and_steps_downhill():
+    ex = backprop.worked_example(backprop.TinyNet(), (0.05, 0.10), 0.01, "Sigmoid", "MSE", lr=0.5)
+    assert ex.agreeing == len(ex.checks) == 25 and ex.worst < 1e-12
+    assert ex.forward["yhat"] == pytest.approx(0.75136507, abs=1e-8)
+    assert ex.loss_after < ex.loss
+    assert backprop.compare(backprop.TinyNet(), (0.05, 0.10), 0.01)[0]["by hand"] == pytest.approx(0.3775)
+    with pytest.raises(ConfigError, match="must be a number"):
+        backprop.worked_example(backprop.TinyNet(w11=float("nan")), (0.05, 0.10), 0.01)
+
+
+def test_section_results_are_the_formulas():
+    out = neuron.one_neuron(1.0, -0.5, 0.5, "Tanh")
+    assert out.z == pytest.approx(2.0) and out.a == pytest.approx(math.tanh(2.0))
+    checks = neuron.check_activations(["Sigmoid", "ReLU"])
+    assert [c.name for c in checks] == ["Sigmoid", "ReLU"] and all(c.agrees for c in checks)
+    assert checks[0].slope_high == pytest.approx(0.25, abs=1e-3) and checks[1].slope_low == 0.0
+    sm = neuron.softmax_check([2.0, 1.0, 0.1, -1.0])
+    assert sm.agrees and sm.probs.sum() == pytest.approx(1.0)
+    depth = neuron.vanishing_gradients(["Sigmoid", "ReLU"], 12)
+    assert depth.ratio("Sigmoid") < 1e-5 < depth.ratio("ReLU")
+    assert depth.bound[-1] == pytest.approx(depth.norms["Sigmoid"][-1])
+    losses = neuron.loss_check(-6.0, 1)
+    assert losses.formula["dce_dz"] == pytest.approx(losses.autograd["dce_dz"]) and losses.gap("mse") < 1e-12
+    with pytest.raises(ConfigError, match="0 or 1"):
+        neuron.loss_check(0.0, 2)
+    with pytest.raises(ConfigError, match="Unknown activation"):
+        neuron.get_activation("Swish")
+
+
+# ---------------------------------------------------------------------------------------------- the page
+def _page(query: dict | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "neurons" / "page.py"),
+                           default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _query(at) -> dict:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+
+
+def test_page_puts_every_setting_in_the_address_bar():
+    at = _page()
+    query = _query(at)
+    assert query == {**Config().to_query(), "lang": "en"}
+    assert query["tab"] == "neuron" and query["f"] == "Sigmoid" and query["w11"] == "0.15"
+    # the one neuron at (2, 1): σ(1·2 − 0.5·1 + 0.5) = σ(2)
+    assert at.metric[0].value == f"{1 / (1 + math.exp(-2)):.4f}"
+
+
+def test_page_url_restores_the_worked_example_on_a_fresh_server():
+    query = {"tab": "backprop", "w11": "0.3", "v2": "-1.25", "x1": "1", "y": "1", "hidden": "Tanh", "loss": "CE",
+             "lr": "2"}
+    at = _page(query)
+    assert at.number_input(key="nr_w11").value == pytest.approx(0.3)
+    assert at.number_input(key="nr_v2").value == pytest.approx(-1.25)
+    assert at.selectbox(key="nr_hidden").value == "Tanh" and at.selectbox(key="nr_loss").value == "CE"
+    assert at.select_slider(key="nr_lr").value == 2.0
+    expected = backprop.worked_example(backprop.TinyNet(w11=0.3, v2=-1.25), (1.0, 0.1), 1.0, "Tanh", "CE", lr=2.0)
+    assert at.metric[0].value == f"{expected.loss_after:.6f}"
+    assert "25 of 25" in at.success[0].value
+    assert {k: _query(at)[k] for k in query} == {**query, "x1": "1", "y": "1", "lr": "2"}
+
+
+def test_page_url_opens_the_depth_section_and_clamps_bad_values_with_a_warning():
+    at = _page({"tab": "depth", "depth": "99", "stack": "Sigmoid,ReLU,Swish", "lang": "zh"})
+    assert "梯度消失" in at.tabs[2].label
+    assert at.slider(key="nr_depth").value == 40
+    assert any("depth=99" in w.value for w in at.warning) and any("Swish" in w.value for w in at.warning)
+    depth = neuron.vanishing_gradients(["Sigmoid", "ReLU"], 40)
+    assert [m.value for m in at.metric] == [f"{depth.ratio('Sigmoid'):.2e}", f"{depth.ratio('ReLU'):.2e}"]
+    assert _query(at)["depth"] == "40" and _query(at)["stack"] == "Sigmoid,ReLU" and _query(at)["lang"] == "zh"
+
+
+def test_page_random_weights_land_in_the_url_and_still_agree_with_autograd():
+    at = _page({"tab": "backprop"})
+    at.button(key="nr_random").click().run()
+    query = _query(at)
+    weights = [float(query[p]) for p in backprop.TinyNet.PARAMS]
+    assert weights != [getattr(backprop.TinyNet(), p) for p in backprop.TinyNet.PARAMS]
+    assert all(-1 <= w <= 1 for w in weights) and "25 of 25" in at.success[0].value
+    at.button(key="nr_classic").click().run()
+    assert _query(at)["w11"] == "0.15"

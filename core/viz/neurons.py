@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core import i18n
 from core.viz.planar import COLORSCALE
 
 PALETTE = {"Sigmoid": "#d62728", "Tanh": "#9467bd", "ReLU": "#1f77b4", "LeakyReLU": "#17becf", "GELU": "#2ca02c",
@@ -17,22 +18,32 @@ PALETTE = {"Sigmoid": "#d62728", "Tanh": "#9467bd", "ReLU": "#1f77b4", "LeakyReL
 _MARGIN = {"l": 10, "r": 10, "t": 36, "b": 10}
 
 
+def _t(key: str, lang: str, **params: object) -> str:
+    return i18n.text(f"neurons.charts.{key}", lang, **params)
+
+
+def activation_name(name: str, lang: str = "en") -> str:
+    """An activation's name as the page shows it (most are the same in every language)."""
+    key = f"neurons.choices.activation.{name}"
+    return i18n.text(key, lang) if i18n.has(key, lang) else name
+
+
 def neuron_surface(axis: np.ndarray, values: np.ndarray, w1: float, w2: float, b: float, activation: str,
-                   *, height: int = 400) -> go.Figure:
+                   *, height: int = 400, lang: str = "en") -> go.Figure:
     """The neuron's output over the plane, its boundary w·x + b = 0 and the weight vector (the direction in
     which the output grows fastest)."""
     peak = max(1e-6, float(np.abs(values).max()))
+    bar = {"title": {"text": f"{activation_name(activation, lang)}(w·x+b)", "side": "right"}, "thickness": 10}
     fig = go.Figure(go.Heatmap(x=axis, y=axis, z=values, colorscale=COLORSCALE, zmin=-peak, zmax=peak,
-                               zsmooth="best", colorbar={"title": {"text": f"{activation}(w·x+b)", "side": "right"},
-                                                         "thickness": 10},
-                               hovertemplate="x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>output %{z:.3f}<extra></extra>"))
+                               zsmooth="best", colorbar=bar,
+                               hovertemplate=_t("surface_hover", lang) + "<extra></extra>"))
     lo, hi = float(axis[0]), float(axis[-1])
     if abs(w2) > 1e-9:
         xs = np.array([lo, hi])
-        fig.add_trace(go.Scatter(x=xs, y=-(w1 * xs + b) / w2, mode="lines", name="w·x + b = 0",
+        fig.add_trace(go.Scatter(x=xs, y=-(w1 * xs + b) / w2, mode="lines", name=_t("boundary", lang),
                                  line={"color": "black", "dash": "dash"}))
     elif abs(w1) > 1e-9:
-        fig.add_trace(go.Scatter(x=[-b / w1] * 2, y=[lo, hi], mode="lines", name="w·x + b = 0",
+        fig.add_trace(go.Scatter(x=[-b / w1] * 2, y=[lo, hi], mode="lines", name=_t("boundary", lang),
                                  line={"color": "black", "dash": "dash"}))
     norm = float(np.hypot(w1, w2))
     if norm > 1e-9:
@@ -47,31 +58,34 @@ def neuron_surface(axis: np.ndarray, values: np.ndarray, w1: float, w2: float, b
     return fig
 
 
-def activation_figure(curves: Mapping[str, Mapping[str, np.ndarray]], *, height: int = 340) -> go.Figure:
+def activation_figure(curves: Mapping[str, Mapping[str, np.ndarray]], *, height: int = 340,
+                      lang: str = "en") -> go.Figure:
     """f(z) and f′(z) side by side; the derivative by formula (line) and by autograd (dots)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("activation f(z)", "derivative f′(z)"),
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_t("activation", lang), _t("derivative", lang)),
                         horizontal_spacing=0.1)
     for name, c in curves.items():
         colour = PALETTE.get(name, "#333")
-        fig.add_trace(go.Scatter(x=c["z"], y=c["f"], name=name, legendgroup=name, line={"color": colour}),
+        shown = activation_name(name, lang)
+        fig.add_trace(go.Scatter(x=c["z"], y=c["f"], name=shown, legendgroup=name, line={"color": colour}),
                       row=1, col=1)
-        fig.add_trace(go.Scatter(x=c["z"], y=c["df"], name=f"{name}′ formula", legendgroup=name, showlegend=False,
-                                 line={"color": colour}), row=1, col=2)
+        fig.add_trace(go.Scatter(x=c["z"], y=c["df"], name=_t("by_formula", lang, name=shown), legendgroup=name,
+                                 showlegend=False, line={"color": colour}), row=1, col=2)
         every = slice(None, None, 12)
         fig.add_trace(go.Scatter(x=c["z"][every], y=c["df_autograd"][every], mode="markers", legendgroup=name,
-                                 name=f"{name}′ autograd", showlegend=False,
+                                 name=_t("by_autograd", lang, name=shown), showlegend=False,
                                  marker={"color": colour, "size": 6, "symbol": "circle-open"}), row=1, col=2)
     fig.update_xaxes(title_text="z")
     fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.2}, uirevision="acts")
     return fig
 
 
-def softmax_figure(z: np.ndarray, s: np.ndarray, jacobian: np.ndarray, *, height: int = 320) -> go.Figure:
+def softmax_figure(z: np.ndarray, s: np.ndarray, jacobian: np.ndarray, *, height: int = 320,
+                   lang: str = "en") -> go.Figure:
     """Logits and softmax probabilities per class, and the Jacobian ∂sᵢ/∂zⱼ."""
-    labels = [f"class {i + 1}" for i in range(len(z))]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("logits z and probabilities softmax(z)", "Jacobian ∂sᵢ/∂zⱼ"),
+    labels = [_t("class", lang, n=i + 1) for i in range(len(z))]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_t("softmax", lang), _t("jacobian", lang)),
                         horizontal_spacing=0.14)
-    fig.add_trace(go.Bar(x=labels, y=z, name="logit z", marker_color="#9e9e9e"), row=1, col=1)
+    fig.add_trace(go.Bar(x=labels, y=z, name=_t("logit", lang), marker_color="#9e9e9e"), row=1, col=1)
     fig.add_trace(go.Bar(x=labels, y=s, name="softmax(z)", marker_color="#0877bd",
                          text=[f"{v:.2f}" for v in s], textposition="outside"), row=1, col=1)
     peak = max(1e-6, float(np.abs(jacobian).max()))
@@ -86,29 +100,31 @@ def softmax_figure(z: np.ndarray, s: np.ndarray, jacobian: np.ndarray, *, height
 
 
 def gradient_depth_figure(norms: Mapping[str, np.ndarray], *, bound: np.ndarray | None = None,
-                          height: int = 360) -> go.Figure:
+                          height: int = 360, lang: str = "en") -> go.Figure:
     """Gradient norm at each layer's output (layer 1 = next to the input) on a log scale."""
     fig = go.Figure()
     for name, values in norms.items():
         layers = np.arange(1, len(values) + 1)
-        fig.add_trace(go.Scatter(x=layers, y=values, mode="lines+markers", name=name,
+        shown = activation_name(name, lang)
+        fig.add_trace(go.Scatter(x=layers, y=values, mode="lines+markers", name=shown,
                                  line={"color": PALETTE.get(name, "#333")},
-                                 hovertemplate=f"{name}<br>layer %{{x}}<br>‖∂L/∂h‖ %{{y:.3g}}<extra></extra>"))
+                                 hovertemplate=f"{shown}<br>{_t('depth_hover', lang)}<extra></extra>"))
     if bound is not None:
-        fig.add_trace(go.Scatter(x=np.arange(1, len(bound) + 1), y=bound, mode="lines", name="0.25ⁿ (σ′ ≤ 0.25)",
+        fig.add_trace(go.Scatter(x=np.arange(1, len(bound) + 1), y=bound, mode="lines", name=_t("bound", lang),
                                  line={"color": "#d62728", "dash": "dot"}))
-    fig.update_xaxes(title_text="layer (1 = next to the input; the loss is after the last layer)", autorange="reversed")
-    fig.update_yaxes(title_text="mean ‖∂L/∂h‖ (log scale)", type="log", exponentformat="power")
+    fig.update_xaxes(title_text=_t("layer_axis", lang), autorange="reversed")
+    fig.update_yaxes(title_text=_t("norm_axis", lang), type="log", exponentformat="power")
     fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": 1.0, "yanchor": "bottom"},
                       uirevision="depth")
     return fig
 
 
-def loss_figure(curves: Mapping[str, np.ndarray], p_now: float, y: int, *, height: int = 330) -> go.Figure:
+def loss_figure(curves: Mapping[str, np.ndarray], p_now: float, y: int, *, height: int = 330,
+                lang: str = "en") -> go.Figure:
     """Both losses against the predicted probability, and their gradients with respect to the logit."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(f"loss when the target is y = {y}", "gradient ∂L/∂z"),
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_t("loss_title", lang, y=y), _t("loss_gradient", lang)),
                         horizontal_spacing=0.1)
-    styles = {"mse": ("MSE (p − y)²", "#ff7f0e"), "ce": ("cross-entropy", "#1f77b4")}
+    styles = {"mse": (_t("mse", lang), "#ff7f0e"), "ce": (_t("ce", lang), "#1f77b4")}
     for key, (label, colour) in styles.items():
         fig.add_trace(go.Scatter(x=curves["p"], y=curves[key], name=label, line={"color": colour}, legendgroup=key),
                       row=1, col=1)
@@ -116,7 +132,7 @@ def loss_figure(curves: Mapping[str, np.ndarray], p_now: float, y: int, *, heigh
                                  legendgroup=key, showlegend=False), row=1, col=2)
     for col in (1, 2):
         fig.add_vline(x=p_now, line={"color": "black", "dash": "dot"}, row=1, col=col)
-    fig.update_xaxes(title_text="predicted probability p = σ(z)", range=[0, 1])
+    fig.update_xaxes(title_text=_t("p_axis", lang), range=[0, 1])
     fig.update_yaxes(range=[0, 5], row=1, col=1)
     fig.update_layout(height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.25}, uirevision="loss")
     return fig
