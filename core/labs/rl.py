@@ -196,6 +196,7 @@ class GridMap:
     optimal_values: np.ndarray  # (n, n) float32 V* (NaN on walls)
     optimal: np.ndarray  # (n, n, 4) bool: the optimal actions (several when tied)
     match: float  # fraction of decision cells whose greedy action is optimal
+    regret: float  # mean over decision cells of V*(s) − Q*(s, greedy action): what the mistakes cost
 
 
 @dataclass
@@ -477,7 +478,7 @@ class RLTrainer:
             m = grid_map(self)
             decide = self.grid.decision_states.reshape(m.values.shape)
             err = np.abs(m.values - m.optimal_values)[decide]
-            return {"optimal_match": m.match, "value_error": float(err.mean()) if err.size else 0.0}
+            return {"optimal_match": m.match, "regret": m.regret, "value_error": float(err.mean()) if err.size else 0.0}
         return {"greedy_return": greedy_episode(self).total}
 
     def snapshot(self) -> View:
@@ -596,14 +597,16 @@ def grid_map(trainer: RLTrainer) -> GridMap:
         av, values = trainer.agent.evaluate(states)
     decide = g.decision_states
     policy = np.where(decide, av.argmax(axis=1), -1)
-    match = float(trainer.optimal_mask[np.flatnonzero(decide), policy[decide]].mean()) if decide.any() else 1.0
+    cells, chosen = np.flatnonzero(decide), policy[decide]
+    match = float(trainer.optimal_mask[cells, chosen].mean()) if len(cells) else 1.0
+    regret = float((trainer.optimal_v[cells] - trainer.optimal_q[cells, chosen]).mean()) if len(cells) else 0.0
     values = np.where(g.walls, np.nan, np.where(g.terminal, 0.0, values))
     optimal_values = np.where(g.walls, np.nan, trainer.optimal_v)
     return GridMap(layout=g.layout, values=values.reshape(n, n).astype(np.float32),
                    action_values=av.reshape(n, n, -1).astype(np.float32),
                    policy=policy.reshape(n, n).astype(np.int8),
                    optimal_values=optimal_values.reshape(n, n).astype(np.float32),
-                   optimal=trainer.optimal_mask.reshape(n, n, -1), match=match)
+                   optimal=trainer.optimal_mask.reshape(n, n, -1), match=match, regret=regret)
 
 
 def greedy_policy(trainer: RLTrainer) -> np.ndarray:
