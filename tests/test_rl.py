@@ -274,6 +274,33 @@ def test_editing_a_cell_live_replans_and_forgets_stale_transitions():
     assert err.value.key == "rl.errors.grid_only"
 
 
+def test_learning_off_acts_greedily_without_updates():
+    for algorithm in ("dqn", "reinforce"):
+        trainer = rl.make_trainer(rl.Config(algorithm=algorithm, steps_per_tick=300))
+        for _ in range(5):
+            trainer.train_step()
+        weights = {k: v.clone() for net in trainer.networks().values() for k, v in net.state_dict().items()}
+        stored = len(trainer.buffer) if trainer.buffer is not None else 0
+        learned, updates = trainer.learning_steps, trainer.updates
+        trainer.set_live(replace(trainer.config, learning=False))
+        finished = len(trainer.returns)
+        out = trainer.train_step()
+        assert len(trainer.returns) >= finished + 2  # the latest episode began after the switch
+        assert out["learning"] == 0.0 and "loss" not in out
+        assert trainer.env_steps == learned + 300 and trainer.learning_steps == learned
+        assert trainer.updates == updates and (trainer.buffer is None or len(trainer.buffer) == stored)
+        after = {k: v for net in trainer.networks().values() for k, v in net.state_dict().items()}
+        assert all(torch.equal(weights[k], after[k]) for k in weights)
+        policy = rl.greedy_policy(trainer)
+        for s, a, _ in zip(trainer.latest.states[:-1], trainer.latest.actions, range(50), strict=False):
+            assert policy[tuple(s)] == a  # every move is the greedy one
+        if algorithm == "dqn":
+            assert trainer.epsilon == 0.0
+        trainer.set_live(replace(trainer.config, learning=True))
+        trainer.train_step()
+        assert trainer.learning_steps == learned + 300
+
+
 def test_save_load_round_trip_continues_training():
     trainer = rl.make_trainer(rl.Config(steps_per_tick=100))
     for _ in range(20):
@@ -285,6 +312,7 @@ def test_save_load_round_trip_continues_training():
     clone = rl.make_trainer(config, state)
     assert clone.env_steps == trainer.env_steps and clone.returns == trainer.returns
     assert clone.updates == trainer.updates and clone.epsilon == trainer.epsilon
+    assert clone.learning_steps == trainer.learning_steps
     for name, net in trainer.networks().items():
         for (k, a), b in zip(net.state_dict().items(), clone.networks()[name].state_dict().values(), strict=True):
             assert torch.equal(a, b), (name, k)

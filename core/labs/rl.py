@@ -109,6 +109,7 @@ class Config(LabConfig):
     gae_lambda: float = setting(0.95, key="lam", low=0.0, high=1.0, digits=3, rebuild=False)  # A2C
     entropy: float = setting(0.01, key="entropy", low=0.0, high=1.0, digits=4, rebuild=False)
     # training
+    learning: bool = setting(True, key="learn", rebuild=False)  # off: act greedily, no updates (watch it)
     steps_per_tick: int = setting(10, key="tick", low=1, high=1000, rebuild=False)
     max_steps: int = setting(200_000, key="steps", low=100, high=5_000_000, rebuild=False)
     seed: int = setting(0, key="seed", low=0, high=999_999)
@@ -236,6 +237,7 @@ class AgentState:
     optimizer: dict[str, Any]
     buffer: dict[str, torch.Tensor] = field(default_factory=dict)
     env_steps: int = 0
+    learning_steps: int = 0
     updates: int = 0
     returns: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.float64))
     lengths: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.int64))
@@ -286,7 +288,8 @@ class RLTrainer:
                 net = ActorCritic(obs_dim, self.n_actions, config.width, config.depth, n_states)
                 self.agent = ActorCriticAgent(net, self._pg_settings(), self.device)
         self.buffer = ReplayBuffer(config.buffer_size, obs_dim) if config.is_dqn else None
-        self.env_steps = 0
+        self.env_steps = 0  # every step taken
+        self.learning_steps = 0  # the steps taken while learning: they drive ε and the budget
         self.returns: list[float] = []
         self.lengths: list[int] = []
         self.latest: Episode | None = None
@@ -331,7 +334,9 @@ class RLTrainer:
     @property
     def epsilon(self) -> float:
         c = self.config
-        return epsilon_at(self.env_steps, c.eps_start, c.eps_end, c.eps_decay) if c.is_dqn else math.nan
+        if not c.is_dqn:
+            return math.nan
+        return epsilon_at(self.learning_steps, c.eps_start, c.eps_end, c.eps_decay) if c.learning else 0.0
 
     @property
     def updates(self) -> int:
@@ -339,7 +344,7 @@ class RLTrainer:
 
     @property
     def done(self) -> bool:
-        return self.env_steps >= self.config.max_steps
+        return self.learning_steps >= self.config.max_steps
 
     # ------------------------------------------------------------------ stepping
     def _x(self, obs: Any) -> np.ndarray:
@@ -379,7 +384,7 @@ class RLTrainer:
             if total is not None:
                 ended.append(total)
         out: dict[str, float] = {"env_steps": float(self.env_steps), "episodes": float(len(self.returns)),
-                                 "lr": self.config.lr}
+                                 "lr": self.config.lr, "learning": float(self.config.learning)}
         if self.config.is_dqn:
             out["epsilon"] = self.epsilon
         if self._losses:
@@ -395,17 +400,23 @@ class RLTrainer:
     def _env_step(self) -> float | None:
         """One environment step (and its update); the episode's return when it ended."""
         x = self._x(self._obs)
+        learning = self.config.learning
         if self.config.is_dqn:
             action = self.agent.act(x, self.epsilon, self.rng, self.n_actions)
             value = 0.0
-        else:
+        elif learning:
             action, value = self.agent.act(x, self.rng)
+        else:
+            action, value = int(self.agent.evaluate(x)[0][0].argmax()), 0.0
         obs, reward, terminated, truncated, _ = self.env.step(action)
         self.env_steps += 1
+        self.learning_steps += learning
         self._trace.append(self._state_of(obs))
         self._actions.append(action)
         self._rewards.append(float(reward))
-        if self.config.is_dqn:
+        if not learning:
+            self._rollout = []
+        elif self.config.is_dqn:
             self.buffer.add(x, action, reward, self._x(obs), terminated)
             c = self.config
             if len(self.buffer) >= max(c.batch_size, c.learn_start) and self.env_steps % c.train_every == 0:
@@ -521,6 +532,7 @@ class RLTrainer:
         self.agent.set_lr(self.config.lr)
         self.agent.updates = int(state.updates)
         self.env_steps = int(state.env_steps)
+        self.learning_steps = int(state.learning_steps)
         self.returns = [float(v) for v in state.returns.tolist()]
         self.lengths = [int(v) for v in state.lengths.tolist()]
         if self.buffer is not None and state.buffer:
@@ -711,7 +723,8 @@ def save_agent(trainer: RLTrainer) -> bytes:
         "optimizer": _cpu(trainer.agent.optimizer.state_dict()),
         "buffer": ({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in trainer.buffer.ordered().items()}
                    if trainer.buffer is not None else {}),
-        "counters": {"env_steps": trainer.env_steps, "updates": trainer.updates},
+        "counters": {"env_steps": trainer.env_steps, "learning_steps": trainer.learning_steps,
+                     "updates": trainer.updates},
         "returns": torch.tensor(trainer.returns, dtype=torch.float64),
         "lengths": torch.tensor(trainer.lengths, dtype=torch.int64),
     }
@@ -759,7 +772,8 @@ def load_agent(data: bytes) -> tuple[Config, AgentState]:
     if repairs:
         raise DataError("rl.errors.agent_settings", reason=repairs[0])
     state = AgentState(networks=networks, optimizer=raw["optimizer"], buffer=raw["buffer"],
-                       env_steps=_count(counters.get("env_steps")), updates=_count(counters.get("updates")),
+                       env_steps=_count(counters.get("env_steps")),
+                       learning_steps=_count(counters.get("learning_steps")), updates=_count(counters.get("updates")),
                        returns=_vector(raw.get("returns"), torch.float64),
                        lengths=_vector(raw.get("lengths"), torch.int64))
     _check_state(config, state)
