@@ -413,6 +413,7 @@ def test_bad_values_raise_config_errors_with_catalogue_keys():
     cases = [
         (dict(eps_start=0.1, eps_end=0.5), "rl.errors.eps_order"),
         (dict(batch_size=256, buffer_size=100), "rl.errors.batch_buffer"),
+        (dict(learn_start=5000, buffer_size=1000), "rl.errors.warmup_buffer"),
         (dict(size=5, layout=default_layout(6)), "rl.errors.layout_mismatch"),
         (dict(layout="s.q-...-..g", size=3), "rl.errors.layout_chars"),
         (dict(gamma=1.5), "common.config.range"),

@@ -119,6 +119,8 @@ class Config(LabConfig):
             raise ConfigError("rl.errors.eps_order", start=self.eps_start, end=self.eps_end)
         if self.batch_size > self.buffer_size:
             raise ConfigError("rl.errors.batch_buffer", batch=self.batch_size, buffer=self.buffer_size)
+        if self.learn_start > self.buffer_size:
+            raise ConfigError("rl.errors.warmup_buffer", warmup=self.learn_start, buffer=self.buffer_size)
         if self.env == "gridworld" and self.layout:
             cells = parse_layout(self.layout)
             if len(cells) != self.size:
