@@ -125,8 +125,8 @@ def feature_maps_view(job: TrainingJob, trained: Trained) -> None:
         flow = ask(job, vision.feature_maps, x)
         if flow is None:
             return running
-        st.caption(t("vision.page.maps_caption", label=label, step=job.snapshot().step)
-                   + (t("vision.page.maps_live") if running else "") + " " + t("vision.page.maps_colours"))
+        st.caption(t("vision.page.maps_caption", label=label, step=job.snapshot().step,
+                     live=t("vision.page.maps_live") if running else ""))
         skip = () if show_bn else ("batchnorm",)
         st.plotly_chart(feature_flow(flow, shown, names(trained.dataset), max_channels=channels, skip_kinds=skip,
                                      lang=lang()), width="stretch", key="cnn_fm_flow")
