@@ -36,6 +36,7 @@ from core.jobs import TrainingJob, build_seeded
 from core.labs import vision
 from core.models import MODELS
 from core.models.cnn import CNNConfig, ConvBlock, ResidualBlock, build_cnn, count_params, layer_table, preset
+from core.shelf import Shelf
 from core.viz.images import channel_grid, confusion_matrix, feature_flow, filter_grid, image_grid
 
 torch.set_num_threads(1)  # the machine is shared
@@ -375,6 +376,9 @@ def test_short_training_run_learns_the_digits(digits8):
     result = job.inspect(vision.evaluation)
     assert result.accuracy > 0.93
     assert snap.history["lr"][-1] < 0.25 * config.lr  # cosine decay
+    shelf = Shelf()  # the Explain page gets the trained model through the shelf
+    model = shelf.explainable(shelf.track(job, "vision").id)
+    assert model.lab == "vision" and model.card["metrics"]["test_accuracy"] == result.accuracy
 
 
 def test_early_stopping_ends_the_run(digits8):

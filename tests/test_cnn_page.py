@@ -100,3 +100,11 @@ def test_the_page_in_chinese():
     assert "SGD + 动量" in at.selectbox(key="cnn_optimizer").options
     assert query(at)["lang"] == "zh" and query(at)["data"] == "shapes"
     assert layer_table(at).iloc[1, 1] == "卷积"
+
+
+def test_uploads_are_not_part_of_the_link_and_the_page_says_so():
+    at = open_page({"data": "upload", "epochs": "3"})
+    assert any("not part of the link" in c.value for c in at.caption)
+    assert any("Choose or upload pictures" in i.value for i in at.info)  # nothing to train on yet
+    q = query(at)
+    assert q["data"] == "upload" and q["epochs"] == "3" and "up_size" not in q and "up_color" not in q
