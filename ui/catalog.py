@@ -41,6 +41,7 @@ PAGES: list[PageInfo] = [
     PageInfo("sequence_lab", ":material/timeline:", "sequences", lab="sequences"),
     PageInfo("audio_lab", ":material/graphic_eq:", "audio", lab="audio"),
     PageInfo("explain", ":material/psychology_alt:", "explain"),
+    PageInfo("compress", ":material/compress:", "deploy", lab="compress"),
 ]
 
 

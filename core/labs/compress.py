@@ -392,6 +392,16 @@ def sweep(source: Explainable, methods: tuple[str, ...] = PRUNE_METHODS,
     return sparsity_sweep(source.model, source.x_test, source.y_test, methods=methods, **kwargs)
 
 
+def pruned_view(source: Explainable, method: str, sparsity: float) -> PruneView:
+    """What pruning alone does to ``source`` (no fine-tuning): the view a fine-tuning job starts from."""
+    model = finalize(prune_model(source.model, sparsity, method))
+    layers = layer_sparsity(model)
+    pruned = score(model, source.x_test, source.y_test)
+    return PruneView(0, method, sparsity, layers.overall, layers.names, layers.fractions, layers.sizes,
+                     metric_name(source.y_test), score(source.model, source.x_test, source.y_test), pruned, pruned,
+                     saved_bytes(source.model), saved_bytes(sparse_state(model)))
+
+
 def quantization(source: Explainable, batch: int = 64) -> QuantTable:
     """Float32 against dynamic (and, for CNNs, static) int8: size on disk, CPU latency, test score."""
     calibration = calibration_inputs(source) if can_static(source.model) else None
