@@ -93,12 +93,15 @@ def _challenges(lab: str, lesson: Lesson, form: Form, job_key: str) -> None:
         snap = job.snapshot() if job is not None else None
         passed = lesson.passed(getattr(job, "config", None), snap)
         done = _done()
+        new = [c for c in lesson.challenges if c.key in passed and f"{lesson.key}.{c.key}" not in done]
+        for challenge in new:
+            _remember_done(lesson, challenge.key)
+            st.toast(t("common.lessons.passed", goal=t(lesson.text(f"{challenge.key}.goal"))),
+                     icon=":material/emoji_events:")
+        if new:
+            st.rerun()  # the whole page: the lesson's tally in its title changes too
         for challenge in lesson.challenges:
             key = f"{lesson.key}.{challenge.key}"
-            if challenge.key in passed and key not in done:
-                _remember_done(lesson, challenge.key)
-                st.toast(t("common.lessons.passed", goal=t(lesson.text(f"{challenge.key}.goal"))),
-                         icon=":material/emoji_events:")
             mark = ":green[:material/check_circle:]" if key in _done() else ":gray[:material/radio_button_unchecked:]"
             row = st.columns([6, 2], vertical_alignment="center")
             row[0].markdown(f"{mark} {t(lesson.text(f'{challenge.key}.goal'))}",

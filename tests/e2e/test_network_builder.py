@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, open_page
+from tests.e2e.conftest import assert_no_exception, open_page, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -70,4 +70,28 @@ def test_url_restores_the_experiment_and_reports_bad_values(page, app_url):
     wait_for(lambda: page.get_by_text("2 hidden layers").count() == 1, 15, "the layer editor")
     wait_for(lambda: "3 neurons" in page.locator('[data-testid="stMain"]').inner_text(), 15, "the 3-neuron layer")
     wait_for(lambda: "noise=50" in page.url and "lr=0.03" in page.url, 10, "the fixed values in the URL")
+    assert_no_exception(page)
+
+
+def test_a_chinese_lesson_walks_to_its_challenge_and_completes_it(page, app_url):
+    """In Chinese: open the first lesson, go to the depth step, let it set the spiral up, train, and see the
+    "spiral from raw x₁ and x₂ to 95 %" challenge tick itself off (and the link remember it)."""
+    def url() -> str:  # read from the page itself: the address changes without a navigation
+        return page.evaluate("() => decodeURIComponent(location.href)")
+
+    open_page(page, app_url, "network_builder?lang=zh&lesson=first", "神经网络搭建")
+    assert_no_exception(page)
+    assert page.get_by_text("第 1/5 步", exact=False).count() >= 1
+    for _ in range(3):
+        page.get_by_role("button", name="下一步").click()
+        page.wait_for_timeout(700)
+    wait_for(lambda: page.get_by_text("第 4/5 步", exact=False).count() >= 1, 15, "step 4 of the lesson")
+    wait_until_idle(page)
+    assert "lstep=3" in url() and "lang=zh" in url()
+    page.get_by_role("button", name="帮我设置").click()
+    wait_for(lambda: "data=spiral" in url() and "layers=8,8,8" in url(), 15, "the spiral set up in the address bar")
+    wait_until_idle(page)
+    page.get_by_role("button", name="播放").click()
+    wait_for(lambda: "done=first.spiral" in url(), 120, "the challenge to be met")
+    wait_for(lambda: page.get_by_text("已完成 1/2 个挑战", exact=False).count() >= 1, 30, "the lesson's tally")
     assert_no_exception(page)
