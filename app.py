@@ -20,15 +20,14 @@ import torch
 
 from core.device import best_device, device_label
 from ui.catalog import sections
+from ui.display import display_settings, style
 from ui.i18n import lang, language_switch, show, t
 from ui.jobs import sidebar_jobs
 from ui.shelf import sidebar_shelf
 
 st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/neurology:", layout="wide")
 
-# Less empty space above each page's title, so a page's main live view fits a 1280×720 projector.
-st.html("<style>.stMainBlockContainer {padding-top: 2.2rem;}</style>")
-
+style()
 language = lang()
 navigation = st.navigation(
     {pages[0].section_title(language): [st.Page(p.path, title=p.title(language), icon=p.icon, url_path=p.name,
@@ -38,6 +37,7 @@ navigation = st.navigation(
 
 with st.sidebar:
     language_switch()
+    display_settings()
     st.markdown(t("common.ui.device", device=show(device_label(best_device()))))
     st.caption(t("common.ui.torch", version=torch.__version__))
     st.markdown(t("common.ui.jobs"))
