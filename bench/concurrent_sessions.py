@@ -4,8 +4,10 @@ step counter passes a target, pause, and read their own numbers back. The browse
 as the server, so the server's share of the CPU ("server cores") is printed too.
 
 For each N it reports server RSS, RSS per extra session, steps/s per job, how many jobs waited in the
-queue and for how long, and whether every session finished with its own result (its sidebar lists exactly
-one job: its own). Last line: ``sessions=<max N held> rss_per_session_mb=<x>``.
+queue and for how long, whether every session finished with its own result (its sidebar lists exactly
+one job: its own), and the live-view latency: how old the numbers on the page are when a visitor reads them
+(the page shows the job's training time; the browser knows when it pressed Play). Last line:
+``sessions=<max N held> rss_per_session_mb=<x>``.
 
     python bench/concurrent_sessions.py            # N = 1, 5, 10, 20
     python bench/concurrent_sessions.py 1 5        # other N
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -61,8 +64,11 @@ def run_round(browser, base: str, pid: int, n: int) -> dict:
         page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=120_000)
     rss_open = rss_mb(pid)
     t0, cpu0 = time.monotonic(), cpu_s(pid)
-    for page in pages:
+    clicked: dict[int, float] = {}
+    for i, page in enumerate(pages):
         page.get_by_role("button", name="Play").click()
+        clicked[i] = time.monotonic()
+    latencies: list[float] = []
     started: dict[int, float] = {}
     queued_seen: set[int] = set()
     done: dict[int, float] = {}
@@ -73,6 +79,9 @@ def run_round(browser, base: str, pid: int, n: int) -> dict:
             if i in done:
                 continue
             text = page.locator('[data-testid="stMain"]').inner_text(timeout=10_000)
+            read_at = time.monotonic()
+            if shown := re.search(r"running · step [\d,]+.*· ([\d.]+) s", text):
+                latencies.append(read_at - clicked[i] - float(shown.group(1)))
             if "in the queue" in text:
                 queued_seen.add(i)
             if match := re.search(r"([\d,]+) steps/s", text):
@@ -100,7 +109,7 @@ def run_round(browser, base: str, pid: int, n: int) -> dict:
         "n": n, "rss_open": rss_open, "rss_peak": peak_rss, "finished": len(done), "own_results": own_results,
         "steps_per_s": sum(rates.values()) / max(1, len(rates)), "queued": len(queued_seen),
         "max_wait_s": max(waits, default=0.0), "slowest_s": max(done.values(), default=float("nan")),
-        "server_cores": server_cores,
+        "server_cores": server_cores, "latency_s": statistics.median(latencies) if latencies else float("nan"),
     }
 
 
@@ -116,14 +125,15 @@ def main(ns: list[int]) -> None:
             run_round(browser, base, proc.pid, 1)  # warm-up: imports, first optimizer, caches
             baseline = rss_mb(proc.pid)
             print(f"server RSS after warm-up: {baseline:.0f} MB")
-            print(" N  finished  own  RSS-peak MB  MB/extra  steps/s/job  queued  max-wait s  slowest s  server cores")
+            print(" N  finished  own  RSS-peak MB  MB/extra  steps/s/job  queued  max-wait s  slowest s  server cores"
+                  "  latency s")
             held, per_session = 0, float("nan")
             for n in ns:
                 r = run_round(browser, base, proc.pid, n)
                 extra = (r["rss_peak"] - baseline) / n
                 print(f"{n:2d}  {r['finished']:8d}  {r['own_results']:3d}  {r['rss_peak']:11.0f}  {extra:8.1f}"
                       f"  {r['steps_per_s']:11.0f}  {r['queued']:6d}  {r['max_wait_s']:10.1f}  {r['slowest_s']:9.1f}"
-                      f"  {r['server_cores']:12.2f}")
+                      f"  {r['server_cores']:12.2f}  {r['latency_s']:9.2f}")
                 if r["finished"] == n and r["own_results"] == n and proc.poll() is None:
                     held, per_session = n, extra
             browser.close()
