@@ -30,7 +30,8 @@ MAX_LAYERS, MAX_NEURONS = 6, 8
 
 @dataclass(frozen=True)
 class MLPSpec:
-    """Architecture: ``n_inputs`` → hidden widths → ``n_outputs`` (1 for both binary and regression)."""
+    """Architecture: ``n_inputs`` → hidden widths → ``n_outputs``: 1 for binary (``binary=True``: logits
+    ``[0, z]``) and for regression; one per class for more than two classes (``binary=False``: softmax logits)."""
 
     n_inputs: int
     hidden: tuple[int, ...] = field(default=(4, 2))
@@ -50,6 +51,8 @@ class MLPSpec:
             raise ConfigError("planar.errors.activation", value=self.activation, choices=", ".join(ACTIVATIONS))
         if not 0 <= self.dropout < 1:
             raise ConfigError("planar.errors.dropout", value=self.dropout)
+        if not 1 <= self.n_outputs <= 50 or (self.binary and self.n_outputs != 1):
+            raise ConfigError("planar.errors.outputs", value=self.n_outputs)
 
     @property
     def widths(self) -> list[int]:

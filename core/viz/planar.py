@@ -17,12 +17,16 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from core.data.planar import feature_label
+from core.data.planar import FEATURES, feature_label
 from core.i18n import text
 from core.inspect.planar import NetworkView
 from core.viz.curves import fast_figure
 
 ORANGE, BLUE, MIDDLE = (245, 147, 34), (8, 119, 189), (232, 234, 235)
+# a table with more than two classes: one colour per class (orange and blue first, as for two)
+CLASS_COLOURS = ((245, 147, 34), (8, 119, 189), (44, 160, 44), (148, 103, 189), (214, 39, 40), (140, 86, 75),
+                 (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
+LABEL_CHARS = 12  # a table column's name is shortened to this in the diagram
 COLORSCALE = [[0.0, "rgb(245,147,34)"], [0.5, "rgb(232,234,235)"], [1.0, "rgb(8,119,189)"]]
 _BOUNDED = {"Tanh", "Sigmoid"}
 
@@ -47,7 +51,10 @@ def png_uri(values: np.ndarray) -> str:
 def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
                      test: tuple[np.ndarray, np.ndarray] | None = None, *, discretize: bool = False,
                      height: int = 420, colorbar_on: bool = True, lang: str = "en") -> go.Figure:
-    """The network's output over the plane, training points on top (and test points ringed in black)."""
+    """The network's output over the plane, training points on top (and test points ringed in black). On a
+    table with more than two classes, each class has its colour, paler where the network is less sure."""
+    if view.confidence is not None:
+        return _class_surface(view, train, test, discretize=discretize, height=height, lang=lang)
     classification = view.problem == "classification"
     z = np.sign(view.surface) if discretize else view.surface
     prediction = text("planar.viz.prediction", lang)
@@ -56,9 +63,13 @@ def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
     if classification:
         colorbar |= {"tickvals": [-1, 0, 1], "ticktext": [text("planar.viz.tick_orange", lang), "0.5",
                                                           text("planar.viz.tick_blue", lang)]}
-    hover = "x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>" + ("2·p(blue)−1" if classification else prediction) + " %{z:.2f}"
+    names = _axis_names(view)
+    low, high = view.value_range or (-1.0, 1.0)
+    hover = (f"{names[0]} %{{x:.2f}}<br>{names[1]} %{{y:.2f}}<br>" + ("2·p(blue)−1" if classification else prediction)
+             + " %{z:.2f}")
     axis = np.round(view.axis, 3).tolist()
-    data = [{"type": "heatmap", "x": axis, "y": axis, "z": np.round(z, 2).tolist(), "zmin": -1, "zmax": 1,
+    axis_y = axis if view.axis_y is None else np.round(view.axis_y, 3).tolist()
+    data = [{"type": "heatmap", "x": axis, "y": axis_y, "z": np.round(z, 2).tolist(), "zmin": low, "zmax": high,
              "colorscale": COLORSCALE, "zsmooth": "best" if not discretize else False, "colorbar": colorbar,
              "showscale": colorbar_on, "hovertemplate": hover + "<extra></extra>", "name": "output"}]
     sets = [(text("planar.viz.train", lang), train, "white", 1.0)]
@@ -71,19 +82,93 @@ def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
         data.append({
             "type": "scatter", "x": np.round(xy[:, 0], 3).tolist(), "y": np.round(xy[:, 1], 3).tolist(),
             "mode": "markers", "name": name, "showlegend": False,
-            "marker": {"color": np.round(colour, 3).tolist(), "colorscale": COLORSCALE, "cmin": -1, "cmax": 1,
+            "marker": {"color": np.round(colour, 3).tolist(), "colorscale": COLORSCALE, "cmin": low, "cmax": high,
                        "size": 7, "line": {"color": edge, "width": width}},
-            "hovertemplate": f"{name}<br>x₁ %{{x:.2f}}<br>x₂ %{{y:.2f}}<br>{target} %{{customdata:.2f}}<extra></extra>",
+            "hovertemplate": f"{name}<br>{names[0]} %{{x:.2f}}<br>{names[1]} %{{y:.2f}}<br>{target} %{{customdata:.2f}}"
+                             "<extra></extra>",
             "customdata": np.round(y, 3).tolist()})
-    extent = float(view.axis[-1])
-    layout = {
-        "xaxis": {"range": [-extent, extent], "title": {"text": "x₁"}, "constrain": "domain", "zeroline": False},
-        "yaxis": {"range": [-extent, extent], "title": {"text": "x₂", "standoff": 10}, "scaleanchor": "x",
-                  "constrain": "domain", "zeroline": False},
-        "height": height, "margin": {"l": 64, "r": 90 if colorbar_on else 8, "t": 8, "b": 40, "autoexpand": False},
+    return fast_figure(data, _surface_layout(view, height, 90 if colorbar_on else 8))
+
+
+def _axis_names(view: NetworkView) -> tuple[str, str]:
+    return (view.axis_names[0], view.axis_names[1]) if len(view.axis_names) == 2 else ("x₁", "x₂")
+
+
+def _surface_layout(view: NetworkView, height: int, right: int) -> dict:
+    """The square plane of the generated sets; a table's two columns each over their own range."""
+    names = _axis_names(view)
+    if view.axis_y is None:
+        extent = float(view.axis[-1])
+        x_range = y_range = [-extent, extent]
+        square = {"scaleanchor": "x"}
+    else:
+        x_range, y_range = [float(view.axis[0]), float(view.axis[-1])], [float(view.axis_y[0]), float(view.axis_y[-1])]
+        square = {}
+    return {
+        "xaxis": {"range": x_range, "title": {"text": names[0]}, "constrain": "domain", "zeroline": False},
+        "yaxis": {"range": y_range, "title": {"text": names[1], "standoff": 10}, "constrain": "domain",
+                  "zeroline": False, **square},
+        "height": height, "margin": {"l": 64, "r": right, "t": 8, "b": 40, "autoexpand": False},
         "uirevision": "surface", "plot_bgcolor": "white",
     }
-    return fast_figure(data, layout)
+
+
+def class_colour(k: int, pale: float = 0.0) -> str:
+    """Class ``k``'s colour, mixed with the neutral grey by ``pale`` (0: the full colour)."""
+    c = np.array(CLASS_COLOURS[k % len(CLASS_COLOURS)], dtype=float)
+    r, g, b = (c + (np.array(MIDDLE) - c) * pale).round().astype(int)
+    return f"rgb({r},{g},{b})"
+
+
+def _class_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
+                   test: tuple[np.ndarray, np.ndarray] | None, *, discretize: bool, height: int,
+                   lang: str) -> go.Figure:
+    """k classes: cell value class + certainty in [0, 1) on a colour scale that runs pale → full within each
+    class's band (no smoothing: it would invent classes between two others)."""
+    k = max(2, len(view.class_names))
+    chance = 1 / k
+    sure = np.clip((view.confidence - chance) / (1 - chance), 0, 0.999)
+    z = view.surface + (0.999 if discretize else sure)
+    scale = []
+    for c in range(k):
+        scale += [[c / k, class_colour(c, 0.85)], [(c + 0.999) / k, class_colour(c, 0.35)]]  # the points stay bolder
+    scale[-1][0] = 1.0
+    names = _axis_names(view)
+    labels = np.asarray(view.class_names, dtype=object)[view.surface.astype(int)]
+    text_cells = [[f"{label} ({p:.0%})" for label, p in zip(row, prob, strict=True)]
+                  for row, prob in zip(labels, view.confidence, strict=True)]
+    predicted = text("planar.viz.predicted", lang)
+    data = [{"type": "heatmap", "x": np.round(view.axis, 3).tolist(), "y": np.round(view.axis_y, 3).tolist(),
+             "z": np.round(z, 3).tolist(), "zmin": 0, "zmax": k, "colorscale": scale, "zsmooth": False,
+             "showscale": False, "customdata": text_cells, "name": "output",
+             "hovertemplate": f"{names[0]} %{{x:.2f}}<br>{names[1]} %{{y:.2f}}<br>{predicted} %{{customdata}}"
+                              "<extra></extra>"}]
+    sets = [(text("planar.viz.train", lang), train, "white", 1.0)]
+    if test is not None:
+        sets.append((text("planar.viz.test", lang), test, "black", 1.6))
+    for name, (xy, y), edge, width in sets:
+        y = np.asarray(y).astype(int)
+        data.append({
+            "type": "scatter", "x": np.round(xy[:, 0], 3).tolist(), "y": np.round(xy[:, 1], 3).tolist(),
+            "mode": "markers", "name": name, "showlegend": False, "customdata": [view.class_names[c] for c in y],
+            "marker": {"color": [class_colour(c) for c in y], "size": 7, "line": {"color": edge, "width": width}},
+            "hovertemplate": f"{name}<br>{names[0]} %{{x:.2f}}<br>{names[1]} %{{y:.2f}}<br>%{{customdata}}"
+                             "<extra></extra>"})
+    return fast_figure(data, _surface_layout(view, height, 8))
+
+
+def confusion_matrix(view: NetworkView, *, height: int = 300, lang: str = "en") -> go.Figure:
+    """A table's test rows: true class (rows) against the predicted one (columns)."""
+    names = list(view.class_names)
+    counts = view.confusion if view.confusion is not None else np.zeros((len(names), len(names)), dtype=int)
+    fig = go.Figure(go.Heatmap(z=counts, x=names, y=names, colorscale="Blues", showscale=False, text=counts,
+                               texttemplate="%{text}", hovertemplate=text("planar.viz.confusion_hover", lang)
+                               + "<extra></extra>"))
+    fig.update_xaxes(title_text=text("planar.viz.predicted", lang), type="category")
+    fig.update_yaxes(title_text=text("planar.viz.true", lang), type="category", autorange="reversed")
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 36, "b": 10},
+                      title=text("planar.viz.confusion_title", lang))
+    return fig
 
 
 # ---------------------------------------------------------------------------------------------- diagram
@@ -171,7 +256,7 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
             centre_y.append(y)
             centre_text.append(_neuron_hover(view, c, r, activation, lang))
             if kind == "input":
-                notes.append({"x": x - box / 2 - 0.15, "y": y, "text": feature_label(view.features[r]),
+                notes.append({"x": x - box / 2 - 0.15, "y": y, "text": _input_label(view.features[r]),
                               "showarrow": False, "xanchor": "right", "font": {"size": 13}})
     data.append({"type": "scatter", "x": centre_x, "y": centre_y, "mode": "markers", "name": "neurons",
                  "showlegend": False, "hoverinfo": "text", "hovertext": centre_text,
@@ -200,23 +285,34 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
     return fast_figure(data, layout)
 
 
+def _input_label(key: str, short: bool = True) -> str:
+    """A generated set's feature (x₁, sin x₂ …) or a table's column (shortened for the diagram)."""
+    if key in FEATURES:
+        return feature_label(key)
+    return key if not short or len(key) <= LABEL_CHARS else key[: LABEL_CHARS - 1] + "…"
+
+
 def _name(view: NetworkView, column: int, index: int, lang: str) -> str:
     if column == 0:
-        return feature_label(view.features[index])
+        return _input_label(view.features[index])
     if column == len(view.neurons) - 1:
+        if len(view.neurons[-1]) > 1:
+            return _input_label(view.class_names[index])
         return text("planar.viz.output_short", lang)
     return f"L{column}.{index + 1}"
 
 
 def _neuron_hover(view: NetworkView, column: int, index: int, activation: str, lang: str) -> str:
     if column == 0:
-        return text("planar.viz.hover_input", lang, name=feature_label(view.features[index]))
+        return text("planar.viz.hover_input", lang, name=_input_label(view.features[index], short=False))
     bias = float(view.biases[column - 1][index])
     incoming = view.weights[column - 1][index]
     weights = "<br>".join(text("planar.viz.hover_from", lang, name=_name(view, column - 1, i, lang), w=w)
                           for i, w in enumerate(incoming))
     if column == len(view.neurons) - 1:
         what = "2·σ(z) − 1" if view.problem == "classification" else text("planar.viz.linear", lang)
+        if len(view.neurons[-1]) > 1:  # one output per class: its softmax probability
+            what = text("planar.viz.softmax", lang, name=view.class_names[index])
         return text("planar.viz.hover_output", lang, what=what, bias=bias, weights=weights)
     return text("planar.viz.hover_neuron", lang, layer=column, n=index + 1, activation=activation, bias=bias,
                 weights=weights)

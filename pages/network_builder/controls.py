@@ -15,6 +15,8 @@ from ui.i18n import t
 from ui.jobs import current_job, reset_job
 from ui.settings import Form
 
+from . import table
+
 JOB = "nb_job"
 
 
@@ -40,8 +42,8 @@ def follow_settings(config: planar.Config) -> None:
 
 def new_job(config: planar.Config) -> TrainingJob:
     """A job for ``job_controls`` from the settings shown; it pauses itself a minute after its page is left."""
-    job = planar.make_job(config, speed=st.session_state.get("nb_speed", "fastest"),
-                          pause_unwatched_s=planar.PAUSE_UNWATCHED_S)
+    job = planar.make_job(config, data=table.current_table() if table.is_table(config) else None,
+                          speed=st.session_state.get("nb_speed", "fastest"), pause_unwatched_s=planar.PAUSE_UNWATCHED_S)
     st.session_state["nb_job_config"] = config
     st.session_state["nb_fresh"] = None
     return job
@@ -78,6 +80,10 @@ def preset_picker(f: Form, where=st) -> None:
 
 def data_controls(f: Form) -> None:
     st.markdown(t("planar.page.data"))
+    if f.value("source") == "csv":
+        table.controls(f, JOB)
+        view_controls(f)
+        return
     f.pills("problem", on_change=_problem_changed, wrap=True)
     f.pills("dataset", options=planar_names(st.session_state["nb_problem"]), wrap=True)
     f.slider("train_pct", step=10)
@@ -100,6 +106,8 @@ def hyper_controls(f: Form, cols) -> None:
 
 
 def feature_controls(f: Form) -> None:
+    if f.value("source") == "csv":
+        return
     f.pills("features", format_func=feature_label, wrap=True)
 
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.errors import PlaygroundError
 from core.jobs import JobSnapshot
-from pages.network_builder import controls, views
+from pages.network_builder import controls, table, views
 from ui.i18n import show, t
 from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
@@ -28,6 +28,7 @@ with bar[1]:
 controls.hyper_controls(form, top.columns(6, vertical_alignment="bottom"))
 data_col, net_col, out_col = st.columns([1.05, 2.8, 2.1], gap="medium")
 with data_col:
+    table.source_switch(form)
     controls.preset_picker(form)
     controls.feature_controls(form)
     controls.data_controls(form)
@@ -44,11 +45,18 @@ form.commit(config)
 controls.follow_settings(config)
 with buttons:
     job_controls(controls.JOB, lambda: controls.new_job(config), lab="planar", play_label=t("common.ui.play"))
-data = views.cached_data(views.query_key(config))
+if table.is_table(config):  # the visitor's own CSV (kept in this session, not in the link)
+    with out_col:
+        data = table.prepared(config)
+    if data is None:
+        share_note()
+        st.stop()
+else:
+    data = views.cached_data(views.query_key(config))
 
 
 def network(snap: JobSnapshot | None) -> None:
-    views.render_network(snap, config)
+    views.render_network(snap, config, data)
 
 
 def output(snap: JobSnapshot | None) -> None:
@@ -56,7 +64,7 @@ def output(snap: JobSnapshot | None) -> None:
 
 
 def history(snap: JobSnapshot | None) -> None:
-    views.render_history(snap, config)
+    views.render_history(snap, config, data)
 
 
 with net_col:

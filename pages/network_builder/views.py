@@ -9,6 +9,7 @@ import streamlit as st
 import torch
 
 from core.data.planar import PlanarData
+from core.data.tabular import TabularData
 from core.jobs import JobSnapshot, JobState
 from core.labs import planar
 from core.viz.curves import thin, training_curves
@@ -16,6 +17,7 @@ from core.viz.planar import compare_runs, decision_surface, network_diagram, wei
 from ui.i18n import lang, t
 from ui.jobs import current_job
 
+from . import table
 from .controls import JOB
 
 MAX_RUNS = 5
@@ -40,10 +42,13 @@ def run_config(snap: JobSnapshot | None, config: planar.Config) -> planar.Config
     return st.session_state.get("nb_job_config", config) if snap is not None else config
 
 
-def pick_view(snap: JobSnapshot | None, config: planar.Config) -> planar.View:
+def pick_view(snap: JobSnapshot | None, config: planar.Config, data: PlanarData | TabularData | None = None
+              ) -> planar.View:
     """The freshest picture of the network: the untrained preview, the job's latest view, or — once paused or
     finished — one taken right now between two steps, so it matches the step count."""
     if snap is None or snap.view is None:
+        if isinstance(data, TabularData):
+            return table.initial_view(config, data)
         return cached_initial_view(query_key(config))
     view = snap.view
     if snap.state == JobState.RUNNING or view.step == snap.step:
@@ -59,15 +64,16 @@ def pick_view(snap: JobSnapshot | None, config: planar.Config) -> planar.View:
     return view
 
 
-def render_network(snap: JobSnapshot | None, config: planar.Config) -> None:
-    view = pick_view(snap, config)
+def render_network(snap: JobSnapshot | None, config: planar.Config, data: PlanarData | TabularData | None = None
+                   ) -> None:
+    view = pick_view(snap, config, data)
     st.plotly_chart(network_diagram(view, run_config(snap, config).activation, lang=lang()), key="nb_diagram",
                     config=CHART)
     st.caption(weight_legend(lang()))
 
 
-def render_output(snap: JobSnapshot | None, config: planar.Config, data: PlanarData) -> None:
-    view = pick_view(snap, config)
+def render_output(snap: JobSnapshot | None, config: planar.Config, data: PlanarData | TabularData) -> None:
+    view = pick_view(snap, config, data)
     m = view.metrics
     if snap is None:
         st.caption(t("planar.page.untrained"))
@@ -81,6 +87,9 @@ def render_output(snap: JobSnapshot | None, config: planar.Config, data: PlanarD
         accs = st.columns(2)
         accs[0].metric(t("planar.page.train_accuracy"), f"{m['train_accuracy']:.1%}")
         accs[1].metric(t("planar.page.test_accuracy"), f"{m['test_accuracy']:.1%}")
+    if isinstance(data, TabularData):
+        table.render_output(view, config, data, CHART)
+        return
     test = (data.test_xy, data.test_y) if config.show_test else None
     st.plotly_chart(decision_surface(view, (data.train_xy, data.train_y), test, discretize=config.discretize,
                                      height=330, colorbar_on=False, lang=lang()), key="nb_surface", config=CHART)
@@ -93,7 +102,7 @@ def remember_run(snap: JobSnapshot, config: planar.Config) -> list[dict]:
     """Keep the test-loss curve of this and the previous few runs for the compare strip."""
     runs: dict[int, dict] = st.session_state.setdefault("nb_runs", {})
     if snap.evals.get("step") and snap.step > 0:
-        spe = config.steps_per_epoch
+        spe = snap.step / snap.epoch if snap.epoch else config.steps_per_epoch
         runs[snap.job_id] = {"run": snap.job_id, "label": config.label(),
                              "epoch": [s / spe for s in snap.evals["step"]],
                              "test_loss": list(snap.evals.get("val_loss", [])),
@@ -130,7 +139,8 @@ def downloads(snap: JobSnapshot | None, state_dict: dict | None, config: planar.
     cols[2].caption(t("planar.page.download_help"))
 
 
-def render_history(snap: JobSnapshot | None, config: planar.Config) -> None:
+def render_history(snap: JobSnapshot | None, config: planar.Config,
+                   data: PlanarData | TabularData | None = None) -> None:
     curves_col, compare_col = st.columns(2, gap="medium")
     with curves_col:
         st.markdown(t("planar.page.curves_title"))
@@ -149,4 +159,5 @@ def render_history(snap: JobSnapshot | None, config: planar.Config) -> None:
     if snap is not None and snap.state == JobState.RUNNING:
         st.caption(t("planar.page.pause_to_download"))
     else:
-        downloads(snap, pick_view(snap, config).state_dict if snap is not None else None, run_config(snap, config))
+        downloads(snap, pick_view(snap, config, data).state_dict if snap is not None else None,
+                  run_config(snap, config))
