@@ -712,64 +712,61 @@ def default_capacity(slots: int | None = None) -> int:
     return env_int(CAPACITY_ENV, 8 * (slots or default_compute_slots()))
 
 
-class JobManager:
-    """Owns jobs per session, admits at most ``capacity`` at once and queues the rest (FIFO).
+class JobBook:
+    """What every backend's manager shares: each session owns its jobs (other sessions' are invisible), at most
+    ``capacity`` jobs are admitted and ``per_session`` per visitor, the rest wait in one FIFO line.
 
-    Admitted jobs take turns on ``compute_slots`` slots (time slicing), so a classroom of visitors on two
-    cores all see their networks learn, each more slowly, rather than most of them waiting.
+    A backend says how a job starts (``_start``), whether it is still training (``_training``) and what to free
+    when it is forgotten (``_release``).
     """
 
-    def __init__(self, capacity: int | None = None, compute_slots: int | None = None,
-                 per_session: int | None = None) -> None:
-        self.capacity = capacity or default_capacity()
+    def __init__(self, capacity: int, per_session: int | None = None) -> None:
+        self.capacity = capacity
         self.per_session = per_session or default_per_session()
-        self.slots = ComputeSlots(compute_slots or default_compute_slots())
         self._lock = threading.RLock()
         self._owners: dict[int, str] = {}
-        self._jobs: dict[str, dict[int, TrainingJob]] = {}
-        self._queue: deque[TrainingJob] = deque()
+        self._jobs: dict[str, dict[int, Any]] = {}
+        self._queue: deque = deque()
 
-    def submit(self, session_id: str, job: TrainingJob) -> TrainingJob:
-        """Give ``job`` to ``session_id``; it starts now if a slot is free, else waits in line."""
-        if job.threads is None:
-            job.threads = max(1, (os.cpu_count() or 1) // self.slots.n)
-        job.slots = self.slots
+    def _start(self, job: Any) -> None:
+        job.start()
+
+    def _training(self, job: Any) -> bool:
+        return job.alive and job.state.active
+
+    def _release(self, job: Any) -> None:
+        """Free what the backend holds for a job the manager forgets."""
+
+    def _enqueue(self, session_id: str, job: Any) -> Any:
         with self._lock:
             self._forget_unwatched()
             self._owners[job.id] = session_id
             self._jobs.setdefault(session_id, {})[job.id] = job
-            job.on_exit(self._on_exit)
             self._queue.append(job)
             self._fill()
         return job
 
-    def jobs(self, session_id: str) -> list[TrainingJob]:
+    def jobs(self, session_id: str) -> list:
         """This session's jobs, oldest first; other sessions' jobs are invisible."""
         with self._lock:
             return list(self._jobs.get(session_id, {}).values())
 
-    def get(self, session_id: str, job_id: int) -> TrainingJob | None:
+    def get(self, session_id: str, job_id: int) -> Any | None:
         with self._lock:
             return self._jobs.get(session_id, {}).get(job_id)
 
-    def discard(self, session_id: str, job: TrainingJob) -> None:
+    def discard(self, session_id: str, job: Any) -> None:
         """Stop ``job`` if it runs and forget it, so its model can be freed."""
         with self._lock:
             owner = self._owners.get(job.id)
             if owner is not None and owner != session_id:
                 raise PermissionError("this job belongs to another session")
-            if owner is None and not any(job is j for j in self._jobs.get(session_id, {}).values()):
-                job.stop()  # already forgotten by the manager (ended and unwatched): nothing else to free
-                return
-        job.stop()
+            self._queue = deque(j for j in self._queue if j is not job)
+        job.stop()  # also a job the manager already forgot (ended and unwatched): nothing else to free then
         with self._lock:
-            self._owners.pop(job.id, None)
-            self._jobs.get(session_id, {}).pop(job.id, None)
-            if not self._jobs.get(session_id):
-                self._jobs.pop(session_id, None)
-            if job in self._queue:
-                self._queue.remove(job)
-            self._renumber()
+            if owner is not None:
+                self._drop(session_id, job)
+            self._fill()
 
     def end_session(self, session_id: str) -> None:
         """Stop and forget every job of a session that has gone."""
@@ -777,38 +774,61 @@ class JobManager:
             self.discard(session_id, job)
 
     def running(self) -> int:
-        """Admitted jobs whose thread is still training (a job ending right now no longer counts)."""
+        """Admitted jobs still training (a job ending right now no longer counts)."""
         with self._lock:
-            return sum(1 for per in self._jobs.values() for j in per.values() if j.alive and j.state.active)
+            return sum(1 for per in self._jobs.values() for j in per.values() if self._training(j))
 
     def queued(self) -> int:
         with self._lock:
             return len(self._queue)
 
+    def _drop(self, session_id: str, job: Any) -> None:
+        self._owners.pop(job.id, None)
+        per = self._jobs.get(session_id, {})
+        per.pop(job.id, None)
+        if not per:
+            self._jobs.pop(session_id, None)
+        self._release(job)
+
     def _forget_unwatched(self) -> None:
         """Drop ended jobs nobody has looked at for a while; their session may hold them still."""
         now = time.monotonic()
         for session_id, per in list(self._jobs.items()):
-            for job_id, job in list(per.items()):
+            for job in list(per.values()):
                 if not job.state.active and now - job.last_seen > job.idle_timeout_s:
-                    del per[job_id]
-                    self._owners.pop(job_id, None)
-            if not per:
-                del self._jobs[session_id]
+                    self._drop(session_id, job)
+
+    def _fill(self) -> None:
+        running = Counter(self._owners[j.id] for per in self._jobs.values() for j in per.values()
+                          if self._training(j))
+        started, self._queue = admit(self._queue, lambda job: self._owners[job.id], running, self.capacity,
+                                     self.per_session)
+        for job in started:
+            self._start(job)
+        for position, job in enumerate(self._queue, start=1):
+            job.queue_position = position
+
+
+class JobManager(JobBook):
+    """The ``thread`` backend: jobs are threads of this interpreter.
+
+    Admitted jobs take turns on ``compute_slots`` slots (time slicing), so a classroom of visitors on two
+    cores all see their networks learn, each more slowly, rather than most of them waiting.
+    """
+
+    def __init__(self, capacity: int | None = None, compute_slots: int | None = None,
+                 per_session: int | None = None) -> None:
+        super().__init__(capacity or default_capacity(), per_session)
+        self.slots = ComputeSlots(compute_slots or default_compute_slots())
+
+    def submit(self, session_id: str, job: TrainingJob) -> TrainingJob:
+        """Give ``job`` to ``session_id``; it starts now if a slot is free, else waits in line."""
+        if job.threads is None:
+            job.threads = max(1, (os.cpu_count() or 1) // self.slots.n)
+        job.slots = self.slots
+        job.on_exit(self._on_exit)
+        return self._enqueue(session_id, job)
 
     def _on_exit(self, job: TrainingJob) -> None:
         with self._lock:
             self._fill()
-
-    def _fill(self) -> None:
-        running = Counter(self._owners[j.id] for per in self._jobs.values() for j in per.values()
-                          if j.alive and j.state.active)
-        started, self._queue = admit(self._queue, lambda job: self._owners[job.id], running, self.capacity,
-                                     self.per_session)
-        for job in started:
-            job.start()
-        self._renumber()
-
-    def _renumber(self) -> None:
-        for position, job in enumerate(self._queue, start=1):
-            job.queue_position = position

@@ -29,9 +29,7 @@ import sys
 import threading
 import time
 import traceback
-from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -40,14 +38,13 @@ from .errors import PlaygroundError
 from .i18n import Message
 from .jobs import (
     ComputeSlots,
+    JobBook,
     JobSnapshot,
     JobState,
     Progress,
     ProgressCursor,
     TrainingJob,
-    admit,
     default_capacity,
-    default_per_session,
     env_int,
     run_config,
 )
@@ -490,27 +487,20 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-@dataclass
-class RemoteManager:
-    """The job manager of the ``process`` (and ``ray``) backends: same contract as ``JobManager`` — sessions own
-    their jobs, at most ``capacity`` jobs are admitted (across all workers) and at most ``per_session`` per visitor,
-    the rest wait in FIFO order — and each admitted job goes to the worker with the fewest jobs."""
+class RemoteManager(JobBook):
+    """The job manager of the ``process`` (and ``ray``) backends: the same contract as ``JobManager`` (one
+    ``JobBook``: sessions, capacity, per-visitor limit, FIFO line) across all workers; each admitted job goes to the
+    worker with the fewest jobs."""
 
-    make_transport: Callable[[Worker, Callable[[Worker], None]], Transport] | None = None
-    n_workers: int = field(default_factory=default_workers)
-    capacity: int | None = None
-    per_session: int = field(default_factory=default_per_session)
-
-    def __post_init__(self) -> None:
-        self.make_transport = self.make_transport or PipeTransport
-        self.capacity = self.capacity or default_capacity(self.n_workers)
-        self._lock = threading.RLock()
+    def __init__(self, make_transport: Callable[[Worker, Callable[[Worker], None]], Transport] | None = None,
+                 n_workers: int | None = None, capacity: int | None = None, per_session: int | None = None) -> None:
+        self.n_workers = n_workers or default_workers()
+        super().__init__(capacity or default_capacity(self.n_workers), per_session)
+        self.make_transport = make_transport or PipeTransport
         self._ids = itertools.count(1)
-        self._owners: dict[int, str] = {}
-        self._jobs: dict[str, dict[int, RemoteJob]] = {}
-        self._queue: deque[RemoteJob] = deque()
-        self.workers = [self._start_worker(i) for i in range(self.n_workers)]
+        self._closing = False
         self.restarts = 0
+        self.workers = [self._start_worker(i) for i in range(self.n_workers)]
 
     # ------------------------------------------------------------------ workers
     def _start_worker(self, index: int) -> Worker:
@@ -521,7 +511,7 @@ class RemoteManager:
             if self.workers[worker.index] is not worker:
                 return
             worker.fail_all(Message("common.jobs.worker_lost"))
-            if getattr(self, "_closing", False):
+            if self._closing:
                 return
             self.restarts += 1
             self.workers[worker.index] = self._start_worker(worker.index)
@@ -546,77 +536,23 @@ class RemoteManager:
         """Send ``job`` (built by a lab, not started) to a worker as soon as there is room; returns its handle."""
         spec = job.spec()
         spec["threads"] = 1
-        remote = RemoteJob(next(self._ids), spec, self)
-        with self._lock:
-            self._forget_unwatched()
-            self._owners[remote.id] = session_id
-            self._jobs.setdefault(session_id, {})[remote.id] = remote
-            self._queue.append(remote)
-            self._fill()
-        return remote
-
-    def jobs(self, session_id: str) -> list[RemoteJob]:
-        with self._lock:
-            return list(self._jobs.get(session_id, {}).values())
-
-    def get(self, session_id: str, job_id: int) -> RemoteJob | None:
-        with self._lock:
-            return self._jobs.get(session_id, {}).get(job_id)
-
-    def discard(self, session_id: str, job: RemoteJob) -> None:
-        with self._lock:
-            owner = self._owners.get(job.id)
-            if owner is not None and owner != session_id:
-                raise PermissionError("this job belongs to another session")
-            self._queue = deque(q for q in self._queue if q is not job)
-        job.stop(timeout=0)
-        with self._lock:
-            self._drop(session_id, job)
-            self._fill()
-
-    def end_session(self, session_id: str) -> None:
-        for job in self.jobs(session_id):
-            self.discard(session_id, job)
-
-    def running(self) -> int:
-        with self._lock:
-            return sum(1 for per in self._jobs.values() for j in per.values() if j.alive)
-
-    def queued(self) -> int:
-        with self._lock:
-            return len(self._queue)
+        return self._enqueue(session_id, RemoteJob(next(self._ids), spec, self))
 
     def job_ended(self, job: RemoteJob) -> None:
         with self._lock:
             self._fill()
 
-    # ------------------------------------------------------------------ admission and placement
-    def _drop(self, session_id: str, job: RemoteJob) -> None:
-        self._owners.pop(job.id, None)
-        per = self._jobs.get(session_id, {})
-        per.pop(job.id, None)
-        if not per:
-            self._jobs.pop(session_id, None)
+    def _training(self, job: RemoteJob) -> bool:
+        return job.alive
+
+    def _release(self, job: RemoteJob) -> None:
         if job.worker is not None:
             job.worker.jobs.pop(job.id, None)
             job.worker.send(("forget", job.id))
             job.worker = None
 
-    def _forget_unwatched(self) -> None:
-        now = time.monotonic()
-        for session_id, per in list(self._jobs.items()):
-            for job in list(per.values()):
-                if not job.state.active and now - job.last_seen > job.idle_timeout_s:
-                    self._drop(session_id, job)
-
-    def _fill(self) -> None:
-        running = Counter(self._owners[j.id] for per in self._jobs.values() for j in per.values() if j.alive)
-        started, self._queue = admit(self._queue, lambda job: self._owners[job.id], running, self.capacity,
-                                     self.per_session)
-        for job in started:
-            self._place(job)
-        for position, job in enumerate(self._queue, start=1):
-            job.queue_position = position
+    def _start(self, job: RemoteJob) -> None:
+        self._place(job)
 
     def _place(self, job: RemoteJob) -> None:
         worker = min(self.workers, key=lambda w: (sum(j.state.active for j in w.jobs.values()), w.index))
