@@ -39,6 +39,7 @@ PAGES: list[PageInfo] = [
     PageInfo("training_craft", ":material/tune:", "training", lab="craft"),
     PageInfo("cnn_lab", ":material/grid_on:", "vision", lab="vision"),
     PageInfo("sequence_lab", ":material/timeline:", "sequences", lab="sequences"),
+    PageInfo("attention_lab", ":material/visibility:", "language", lab="attention"),
     PageInfo("audio_lab", ":material/graphic_eq:", "audio", lab="audio"),
     PageInfo("explain", ":material/psychology_alt:", "explain"),
     PageInfo("compress", ":material/compress:", "deploy", lab="compress"),

@@ -18,7 +18,7 @@ A lab whose models should be exported and re-imported registers each network cla
 
 The playground's own networks are registered below: the network builder's MLP, the CNN lab's ConvNet, the
 sequence lab's RecurrentNet (bare, or wrapped in its ``GridInput`` as the lab hands it to the shelf), the audio lab's
-log-mel CNN and MFCC LSTM/GRU, and this page's distillation student.
+log-mel CNN and MFCC LSTM/GRU, the attention lab's transformer readout, and this page's distillation student.
 """
 
 from __future__ import annotations
@@ -157,6 +157,18 @@ def _student_build(arch: Mapping[str, Any]) -> nn.Module:
     return StudentMLP(int(arch["n_inputs"]), tuple(int(h) for h in arch["hidden"]), int(arch["n_classes"]))
 
 
+def _readout_describe(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
+    from core.labs.attention.inspections import describe_readout
+
+    return describe_readout(model, shape)
+
+
+def _readout_build(arch: Mapping[str, Any]) -> nn.Module:
+    from core.labs.attention.inspections import build_readout
+
+    return build_readout(arch)
+
+
 for _name, _path, _describe, _build, _labs in (
         ("mlp", "core.models.mlp:MLP", _mlp_describe, _mlp_build, ("planar",)),
         ("cnn", "core.models.cnn:ConvNet", _cnn_describe, _cnn_build, ("vision", "explain", "compress")),
@@ -164,5 +176,7 @@ for _name, _path, _describe, _build, _labs in (
         ("sequence_grid", "core.labs.sequences:GridInput", _grid_describe, _grid_build, ("sequences",)),
         ("mel_cnn", "core.models.audio:MelCNN", _mel_describe, _mel_build, ("audio", "compress")),
         ("mfcc_rnn", "core.models.audio:MfccRNN", _mfcc_describe, _mfcc_build, ("audio",)),
-        ("student_mlp", "core.compress.distill:StudentMLP", _student_describe, _student_build, ("compress",))):
+        ("student_mlp", "core.compress.distill:StudentMLP", _student_describe, _student_build, ("compress",)),
+        ("attention_readout", "core.labs.attention.inspections:OneHotReadout", _readout_describe, _readout_build,
+         ("attention",))):
     register_architecture(_name, _path, describe=_describe, build=_build, labs=_labs)
