@@ -13,6 +13,7 @@ import streamlit as st
 from core.config import setting
 from core.data.tabular import TabularData
 from core.errors import PlaygroundError
+from core.i18n import Message
 from core.jobs import JobSnapshot, TrainingJob
 from core.labs import craft
 from ui.i18n import show, t
@@ -187,6 +188,7 @@ def handle_resets(f: Form) -> None:
 def new_job(config: craft.Config, tab: str, data: TabularData | None = None, **options: Any) -> TrainingJob:
     """A job for ``job_controls`` from the settings shown (it pauses itself a minute after its page is left)."""
     job = craft.make_job(config, data=data, pause_unwatched_s=PAUSE_UNWATCHED_S, **options)
+    job.name = Message(f"craft.page.job_{tab}")  # the part of the page, in the visitor's job list and shelf
     st.session_state[f"{job_key(tab)}__config"] = config
     return job
 
@@ -221,8 +223,14 @@ def inspect(tab: str, fn: Callable[..., Any], *args: Any, timeout: float = 10) -
     return None
 
 
-def number(value: float, digits: int = 4) -> str:
-    return "–" if value is None or value != value else f"{value:.{digits}f}"
+def titled(fig, metric: str):
+    """A half-width curve chart with a short title (the gap is in the numbers above it)."""
+    return fig.update_layout(title=t(f"craft.page.{metric}_title"))
+
+
+def number(value: float, digits: int = 3) -> str:
+    """A loss or a gap: ``digits`` significant digits (tiny training losses stay readable)."""
+    return "–" if value is None or value != value else f"{value:.{digits}g}"
 
 
 def same_config(a: craft.Config, b: craft.Config) -> bool:

@@ -24,6 +24,7 @@ from ui.jobs import live_panel
 from ui.settings import Form
 
 from . import common
+from .common import titled
 
 BATCHES = (8, 16, 32, 64, 128, 256)
 
@@ -97,9 +98,8 @@ def overfit_settings(f: Form) -> None:
     st.markdown(t("craft.page.cures"))
     f.slider("dropout", step=0.05)
     f.select_slider("l2", format_func=lambda v: f"{v:g}")
-    cols = st.columns(2)
-    f.toggle("augment", where=cols[0])
-    f.toggle("batch_norm", where=cols[1])
+    f.toggle("augment")
+    f.toggle("batch_norm")
     common.optional_int(f, "patience", toggle_label=t("craft.page.early_stopping"), fallback=10)
 
 
@@ -139,12 +139,13 @@ def _fit(snap: JobSnapshot | None, tab: str, rate: bool = False) -> None:
     if isinstance(view, craft.PolyView):
         cols = st.columns(2)
         cols[0].plotly_chart(poly_figure(view, lang=lang()), key=f"craft_{tab}_poly", config=common.CHART)
-        cols[1].plotly_chart(fit_curves(fit, lang=lang()), key=f"craft_{tab}_loss", config=common.CHART)
+        cols[1].plotly_chart(titled(fit_curves(fit, lang=lang()), "loss"), key=f"craft_{tab}_loss", config=common.CHART)
     else:
         cols = st.columns(2)
-        cols[0].plotly_chart(fit_curves(fit, lang=lang()), key=f"craft_{tab}_loss", config=common.CHART)
-        cols[1].plotly_chart(fit_curves(fit, metric="accuracy", lang=lang()), key=f"craft_{tab}_acc",
+        cols[0].plotly_chart(titled(fit_curves(fit, lang=lang()), "loss"), key=f"craft_{tab}_loss",
                              config=common.CHART)
+        accuracy = titled(fit_curves(fit, metric="accuracy", lang=lang()), "accuracy")
+        cols[1].plotly_chart(accuracy, key=f"craft_{tab}_acc", config=common.CHART)
     if rate:
         st.caption(t("craft.page.rate_now", lr=fit.lr))
     st.plotly_chart(weight_histograms_figure(fit, lang=lang()), key=f"craft_{tab}_weights", config=common.CHART)

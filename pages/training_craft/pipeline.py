@@ -40,9 +40,8 @@ def cached_view(config: craft.Config) -> craft.PipelineView:
 
 def live(config: craft.Config) -> None:
     view = cached_view(config)
-    cols = st.columns([1, 1.4])
-    cols[0].plotly_chart(split_figure(view, lang=lang()), key="craft_split", config=common.CHART)
-    cols[1].plotly_chart(feature_scales_figure(view, lang=lang()), key="craft_scales", config=common.CHART)
+    st.plotly_chart(feature_scales_figure(view, lang=lang()), key="craft_scales", config=common.CHART)
+    st.plotly_chart(split_figure(view, lang=lang()), key="craft_split", config=common.CHART)
     st.markdown(t("craft.page.pipeline_run"))
     common.controls("pipeline", config)
     live_panel(common.job_key("pipeline"), _curves, every=1.0)

@@ -41,7 +41,7 @@ def _rates_input(f: Form) -> None:
 # ---------------------------------------------------------------------------------------------- race
 def race_settings(f: Form) -> None:
     f.select("surface", format_func=lambda v: t(f"craft.surfaces.{v}"))
-    f.pills("optimizers", format_func=lambda v: t(f"craft.optimizers.{v}"))
+    f.pills("optimizers", format_func=lambda v: t(f"craft.optimizers.{v}"), wrap=True)
     f.slider("steps", step=10)
     box = craft.SURFACES[f.value("surface")].box
     sx, sy = craft.SURFACES[f.value("surface")].start
@@ -64,6 +64,7 @@ def _race(snap: JobSnapshot | None, config: craft.Config) -> None:
     view = common.view_of(snap, craft.RaceView) or start_view(run)
     animate = st.session_state.get("craft_animate") and snap is not None and not snap.state.active
     fig = race_figure(view, cached_grid(view.surface), lang=lang(), frames=40 if animate else 0)
+    fig.update_layout(legend={"y": -0.16})  # below the x axis title
     st.plotly_chart(fig, key="craft_race", config=common.CHART)
     if view.step > 0:
         st.plotly_chart(race_losses(view, lang=lang()), key="craft_race_losses", config=common.CHART)
@@ -83,7 +84,7 @@ def race_table(view: craft.RaceView) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------- a real model
 def optimizers_settings(f: Form) -> None:
-    f.pills("optimizers", format_func=lambda v: t(f"craft.optimizers.{v}"))
+    f.pills("optimizers", format_func=lambda v: t(f"craft.optimizers.{v}"), wrap=True)
     _rates_input(f)
     f.slider("subset", step=10)
     cols = st.columns(2)

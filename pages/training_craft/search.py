@@ -28,7 +28,7 @@ PARALLEL = (1, 2, 3)  # trials trained at once
 
 
 def settings(f: Form) -> None:
-    f.segmented("method", format_func=lambda v: t(f"craft.methods.{v}"))
+    f.pills("method", format_func=lambda v: t(f"craft.methods.{v}"), wrap=True)
     f.slider("budget", max_value=common.most(f, "budget", 100))
     f.toggle("prune", help=t("craft.page.prune_help"))
     st.segmented_control(t("craft.page.parallel"), PARALLEL, key="craft_parallel", default=2, required=True,
@@ -116,7 +116,9 @@ def _draw(parallel: int) -> bool:
     _summary(search, view, active)
     views = [v for m, v in st.session_state.get(PAST, {}).items() if m != search.method and v.budget == view.budget]
     st.plotly_chart(search_progress([*views, view], lang=lang()), key="craft_search_progress", config=common.CHART)
-    st.dataframe(trial_table(view, lang=lang()), hide_index=True, height=260, key="craft_trials")
+    trials = trial_table(view, lang=lang())
+    trials.iloc[:, 0] += 1  # trials counted from 1, as in the chart and the job list
+    st.dataframe(trials, hide_index=True, height=260, key="craft_trials")
     finished = sum(s == "complete" for s in view.state)
     if finished:
         cols = st.columns([1.5, 1])

@@ -22,6 +22,7 @@ from ui.jobs import current_job, live_panel
 from ui.settings import Form
 
 from . import common
+from .common import titled
 
 FILE, TABLE, ERROR, PREPARED, TESTED = (f"craft_csv{s}" for s in ("_file", "_table", "_error", "_prepared",
                                                                    "_tested"))
@@ -96,7 +97,7 @@ def settings(f: Form) -> None:
                  help=t("craft.page.label_help"))
     st.multiselect(f.label("features"), [c for c in table.names if c != f.value("label")], key=f.key("features"),
                    help=t("craft.page.features_help"), placeholder=t("craft.page.features_placeholder"))
-    f.segmented("task", format_func=lambda v: t(f"craft.tasks.{v}"), help=t("craft.page.task_help"))
+    f.pills("task", format_func=lambda v: t(f"craft.tasks.{v}"), help=t("craft.page.task_help"), wrap=True)
     f.toggle("standardize")
     cols = st.columns(2)
     f.slider("val_pct", where=cols[0], step=5)
@@ -201,10 +202,10 @@ def _render(snap: JobSnapshot | None, data: TabularData) -> None:
         where.plotly_chart(regression_figure(view, lang=lang()), key="craft_regression", config=common.CHART)
     if len(fit.epoch):
         cols = st.columns(2)
-        cols[0].plotly_chart(fit_curves(fit, lang=lang()), key="craft_csv_loss", config=common.CHART)
+        cols[0].plotly_chart(titled(fit_curves(fit, lang=lang()), "loss"), key="craft_csv_loss", config=common.CHART)
         if classification:
-            cols[1].plotly_chart(fit_curves(fit, metric="accuracy", lang=lang()), key="craft_csv_acc",
-                                 config=common.CHART)
+            accuracy = titled(fit_curves(fit, metric="accuracy", lang=lang()), "accuracy")
+            cols[1].plotly_chart(accuracy, key="craft_csv_acc", config=common.CHART)
 
 
 def _test_numbers(snap: JobSnapshot, classification: bool) -> None:
