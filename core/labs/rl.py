@@ -15,9 +15,7 @@ from __future__ import annotations
 import functools
 import io
 import math
-import pickle
 import warnings
-import zipfile
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -759,8 +757,7 @@ def load_agent(data: bytes) -> tuple[Config, AgentState]:
         with warnings.catch_warnings():  # torch warns about foreign pickle protocols: the error below says it all
             warnings.simplefilter("ignore")
             raw = torch.load(io.BytesIO(bytes(data)), map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError,
-            AttributeError, TypeError, IndexError, UnicodeDecodeError, MemoryError):
+    except Exception:  # any failure to read an untrusted file (foreign pickle, truncated zip …) is a refusal
         raise DataError("rl.errors.agent_unreadable") from None
     if not isinstance(raw, dict) or raw.get("format") != AGENT_FORMAT:
         raise DataError("rl.errors.agent_format")
