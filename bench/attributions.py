@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.explain import METHODS, attribute, attribute_many  # noqa: E402
 from core.explain.bundled import bundled_dataset, image_spec, load_bundled_digits  # noqa: E402
+from core.explain.settings import Config  # noqa: E402
 from core.explain.trust import deletion_curve, random_deletion_curve, randomization_check  # noqa: E402
 
 REPEATS = 5
@@ -29,16 +30,18 @@ def main() -> None:
     ds = bundled_dataset(meta)
     spec = image_spec(ds)
     x, target = ds.x_test[0], int(ds.y_test[0])
+    options = Config().options("image")  # the Explain page's defaults
     fast = [m for m in METHODS.names() if not METHODS.get(m).slow]
     slow = [m for m in METHODS.names() if METHODS.get(m).slow]
 
     start = time.perf_counter()
-    cold = attribute_many(fast, model, x, target, spec=spec)
+    cold = attribute_many(fast, model, x, target, spec=spec, **options)
     print(f"cold first pass (all fast methods, one call): {time.perf_counter() - start:.2f} s wall")
 
     times: dict[str, float] = {}
     for name in fast + slow:
-        runs = [attribute(name, model, x, target, spec=spec).seconds for _ in range(REPEATS if name in fast else 2)]
+        runs = [attribute(name, model, x, target, spec=spec, **options).seconds
+                for _ in range(REPEATS if name in fast else 2)]
         times[name] = statistics.median(runs)
         print(f"{name:22s} {times[name] * 1000:8.1f} ms" + ("   (perturbation, 200 samples)" if name in slow else ""))
     ig = cold["IntegratedGradients"]
@@ -47,7 +50,7 @@ def main() -> None:
     print(f"DeepLift completeness: delta={dl.delta:+.4f}, relative={dl.delta_rel:.3%}")
 
     start = time.perf_counter()
-    rhos = {n: randomization_check(n, model, x, target, spec, mode="full").correlations[0] for n in fast}
+    rhos = {n: randomization_check(n, model, x, target, spec, mode="full", **options).correlations[0] for n in fast}
     print(f"randomization check (full, all fast methods): {time.perf_counter() - start:.2f} s; "
           + ", ".join(f"{n}={r:.2f}" for n, r in rhos.items()))
     start = time.perf_counter()

@@ -1,6 +1,7 @@
 """Attribution registry, trust checks and the bundled digits CNN (core.explain)."""
 
 import copy
+import math
 from pathlib import Path
 
 import numpy as np
@@ -172,29 +173,44 @@ def test_feature_vector_models_run_the_applicable_methods():
 
 
 # ------------------------------------------------------------------------------------------- the page
-def _page_with(state: dict):
+def _page_with(state: dict, query: dict | None = None):
     from streamlit.testing.v1 import AppTest
 
     page = Path(__file__).resolve().parents[1] / "pages" / "explain" / "page.py"
     at = AppTest.from_file(str(page), default_timeout=120)
     for key, value in state.items():
         at.session_state[key] = value
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
+def _on_shelf(trainer, lab: str, steps: int):
+    """A shelf holding one job that trained ``trainer`` for ``steps`` steps (as ``ui.session.shelf().track``)."""
+    from core.jobs import TrainingJob
+    from core.shelf import Shelf
+
+    job = TrainingJob(trainer, total_steps=steps, name=f"{lab} test")
+    job.start()
+    assert job.join(120)
+    shelf = Shelf()
+    shelf.track(job, lab)
+    return {"_playground_shelf": shelf}
+
+
+def _query(at) -> dict:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+
+
 def test_page_explains_a_cnn_lab_model_from_this_session():
     from core.data.images import load_digits_dataset
-    from core.jobs import TrainingJob
     from core.labs import vision
-    from ui.explain_sources import CNN_LAB
 
     ds = load_digits_dataset(size=16)
     trainer = vision.make_trainer(vision.Config(blocks="8k3-max", fc=(16,), epochs=1), ds)
-    for _ in range(5):
-        trainer.train_step()
-    at = _page_with({"cnn_job": TrainingJob(trainer), "ex_source": CNN_LAB})
+    at = _page_with(_on_shelf(trainer, "vision", 5))
     assert "CNN lab" in at.caption[0].value and "digits" in at.caption[0].value
     assert any("Why" in h.value for h in at.subheader)
     assert at.multiselect(key="ex_methods").value[0] == "Saliency"
@@ -202,17 +218,52 @@ def test_page_explains_a_cnn_lab_model_from_this_session():
 
 @pytest.mark.parametrize("preset", ["circle", "bumps"])
 def test_page_explains_a_network_builder_model_from_this_session(preset):
-    from core.jobs import TrainingJob
     from core.labs.planar import PRESETS, make_trainer
-    from ui.explain_sources import BUILDER
 
     trainer = make_trainer(PRESETS[preset])
-    for _ in range(20):
-        trainer.train_step()
-    at = _page_with({"nb_job": TrainingJob(trainer), "ex_source": BUILDER})
+    at = _page_with(_on_shelf(trainer, "planar", 20), {"model": "shelf"})
     assert "network you built" in at.caption[0].value
     assert any(h.value == "One point" for h in at.subheader)
-    assert "DeepLift" not in at.multiselect(key="ex_nb_methods").options  # the MLP reuses its activation
+    assert "DeepLift" not in at.multiselect(key="ex_point_methods").options  # the MLP reuses its activation
+
+
+def test_page_url_round_trips_the_bundled_experiment():
+    from core.explain.settings import Config
+
+    at = _page_with({})
+    assert _query(at) == {**Config().to_query(), "lang": "en"}  # opening the page puts its settings in the URL
+    query = {"i": "7", "target": "chosen", "class": "4", "methods": "IntegratedGradients,Occlusion",
+             "baseline": "noise", "ig": "64", "window": "4", "stride": "9", "check": "deletion", "lang": "zh"}
+    at = _page_with({}, query)
+    assert at.number_input(key="ex_index").value == 7
+    assert at.segmented_control(key="ex_target").value == "chosen" and at.selectbox(key="ex_chosen").value == 4
+    assert at.multiselect(key="ex_methods").value == ["IntegratedGradients", "Occlusion"]
+    assert at.selectbox(key="ex_baseline").value == "noise" and at.slider(key="ex_ig_steps").value == 64
+    assert at.slider(key="ex_occlusion_stride").value == 4  # a stride wider than its window is repaired, with a note
+    assert any("stride" in w.value.lower() or "步长" in w.value for w in at.warning)
+    assert "删除曲线" in at.tabs[1].label and at.get("plotly_chart")  # the deletion tab is open
+    assert "“4”" in at.subheader[0].value and "#7" in at.subheader[0].value
+    assert {k: _query(at)[k] for k in query} == {**query, "stride": "4"}
+
+
+def test_page_says_when_a_shared_link_asks_for_a_model_of_this_visit():
+    at = _page_with({}, {"model": "shelf"})
+    assert at.info and "bundled" in at.info[0].value
+    assert "Tiny VGG" in at.caption[0].value and any("Why" in h.value for h in at.subheader)
+
+
+def test_page_explains_a_regression_grid_model_by_its_output():
+    from core.labs.sequences import Config, RaceTrainer
+
+    trainer = RaceTrainer(Config.for_task("memory", cells=("RNN", "LSTM"), hidden_size=8, seq_len=20))
+    at = _page_with(_on_shelf(trainer, "sequences", 20), {"methods": "IntegratedGradients,Occlusion",
+                                                          "check": "deletion"})
+    assert "sequence lab" in at.caption[0].value
+    assert at.subheader[0].value.startswith("What drives “sum”")
+    keys = [w.key for w in at.segmented_control]
+    assert "ex_target" not in keys and "ex_output" not in keys  # an output value: no classes, no softmax
+    fig = at.get("plotly_chart")[0].proto.spec
+    assert "true value" in fig and "Model's outputs" in fig
 
 
 def test_sequence_models_run_every_applicable_method_with_the_input_shape():
@@ -258,3 +309,66 @@ def test_spectrogram_like_inputs_get_per_row_baselines_and_grad_cam():
     assert cam.map.shape == (6, 20)
     curve = deletion_curve(model, x, 0, cam.pixels(), spec)
     assert curve.fractions[-1] == 1 and len(curve.probs) == len(curve.fractions)
+
+
+# ------------------------------------------------------------------------------------------- reading any model
+def _explainable(model, kind, spec, x, y, **kw):
+    from core.explain.source import Explainable
+    from core.i18n import Message
+
+    return Explainable("test", kind, model.eval(), spec, x, y, Message("explain.page.title"), **kw)
+
+
+def test_a_one_logit_binary_model_explains_both_classes_exactly():
+    from core.explain.readout import explain, model_for, predict
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 1))
+    x = torch.randn(40, 3)
+    src = _explainable(net, "features", InputSpec((3,), ["fake", "real"], low=(-3.0,) * 3, high=(3.0,) * 3,
+                                                  black=(0.0,) * 3), x, (net(x)[:, 0] > 0).long(), binary=True)
+    z = float(net(x[:1]).detach()[0, 0])
+    pred = predict(src, x[0])
+    assert pred.values == pytest.approx([1 / (1 + math.exp(z)), 1 / (1 + math.exp(-z))], abs=1e-6)
+    for cls, sign in ((1, 1.0), (0, -1.0)):
+        model, target = model_for(src, cls)
+        assert target == 1 and float(model(x[:1]).detach()[0, 1]) == pytest.approx(sign * z, abs=1e-6)
+    maps = {cls: explain(src, x[0], cls, ["IntegratedGradients", "GuidedBackprop"], {"ig_steps": 200})
+            for cls in (0, 1)}
+    ig0, ig1 = maps[0]["IntegratedGradients"], maps[1]["IntegratedGradients"]
+    assert np.allclose(ig0.map, -ig1.map, atol=1e-6) and ig0.output_diff == pytest.approx(-ig1.output_diff, abs=1e-6)
+    assert ig1.delta_rel < 1e-2 and ig0.target == 0
+    assert np.abs(maps[0]["GuidedBackprop"].map).max() > 0  # class 0 is a real output, not a constant logit
+
+
+def test_regression_outputs_are_values_and_their_deletion_curves_go_from_one_to_zero():
+    from core.explain.readout import deletion, explain, predict
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))
+    x = torch.rand(10, 3, 4)
+    src = _explainable(net, "grid", InputSpec((3, 4), ["a", "b"], low=0.0, high=1.0), x, torch.rand(10, 2),
+                       extra={"problem": "regression"})
+    pred = predict(src, x[0], src.y_test[0])
+    assert pred.regression and pred.best is None
+    assert pred.values == pytest.approx(net(x[:1])[0].tolist(), abs=1e-6)
+    assert pred.true_values == pytest.approx(src.y_test[0].tolist())
+    maps = explain(src, x[0], 1, ["IntegratedGradients", "Occlusion"], {"output": "probability"})
+    ig = maps["IntegratedGradients"]
+    assert ig.map.shape == (3, 4) and ig.map.sum() == pytest.approx(ig.output_diff, rel=1e-4)  # the raw output
+    found = deletion(src, x[0], 1, {n: a.map for n, a in maps.items()}, baseline="black")
+    curve = found.curves["IntegratedGradients"]
+    assert found.measure == "output" and curve.probs[0] == pytest.approx(1.0) and curve.probs[-1] == pytest.approx(0)
+    assert curve.auc < found.reference.auc  # removing the most attributed cells first moves the output fastest
+
+
+def test_feature_report_explains_each_points_predicted_class_of_a_multi_class_model():
+    from core.explain.readout import feature_report
+
+    model, x = _planar_mlp()
+    three = nn.Sequential(model, nn.Linear(2, 3))
+    src = _explainable(three, "features", InputSpec((3,), list("abc")), x[200:], x[200:, 0].long(),
+                       x_train=x[:200])
+    report = feature_report(src)
+    assert report.examples == 300 and report.importance.per_example.shape == (300, 3)
+    assert [len(layer.mean_abs) for layer in report.layers] == [4, 3, 1]  # the MLP's output neuron is hidden now

@@ -16,9 +16,11 @@ import torch
 
 from core.data.images import ImageDataset, load_digits_dataset
 from core.errors import DataError
+from core.i18n import Message
 from core.models.cnn import CNNConfig, ConvBlock, ConvNet, build_cnn
 
 from .methods import InputSpec
+from .source import Explainable
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 WEIGHTS = ASSETS / "digits_cnn.pt"
@@ -42,7 +44,7 @@ def bundled_meta(path: Path = CONFIG) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise DataError(f"The bundled model's description {path.name} is missing or damaged.") from exc
+        raise DataError("explain.errors.bundled_meta", name=path.name) from exc
 
 
 def load_bundled_digits(weights: Path = WEIGHTS, config: Path = CONFIG) -> tuple[ConvNet, dict[str, Any]]:
@@ -52,8 +54,7 @@ def load_bundled_digits(weights: Path = WEIGHTS, config: Path = CONFIG) -> tuple
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError) as exc:
-        raise DataError(f"The bundled weights {weights.name} are missing or damaged: run "
-                        "`python scripts/train_bundled_digits.py` to rebuild them.") from exc
+        raise DataError("explain.errors.bundled_weights", name=weights.name) from exc
     model.load_state_dict(state)
     return model.eval(), meta
 
@@ -74,3 +75,15 @@ def image_spec(ds: ImageDataset) -> InputSpec:
     high = tuple(float(v) for v in ((1 - mean) / std).flatten())
     return InputSpec(shape=ds.input_shape, class_names=list(ds.classes), low=low, high=high,
                      mean=ds.x_train.mean(dim=0).numpy())
+
+
+def bundled_explainable() -> Explainable:
+    """The bundled CNN with its held-out digits, ready for the Explain page."""
+    model, meta = load_bundled_digits()
+    ds = bundled_dataset(meta)
+    description = Message("explain.bundled.describe", params=meta["params"],
+                          accuracy=meta.get("test_accuracy", 0.0), n=len(ds.y_test), command=meta["command"])
+    card = {"lab": "vision", "model": {"kind": "cnn", "name": meta["name"], "parameters": meta["params"]},
+            "metrics": {"test_accuracy": meta.get("test_accuracy", 0.0)}}
+    return Explainable("vision", "image", model, image_spec(ds), ds.x_test, ds.y_test, description, dataset=ds,
+                       card=card)

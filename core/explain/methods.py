@@ -37,17 +37,14 @@ from torch.nn import functional as F
 
 from core.device import best_device
 from core.errors import ConfigError
+from core.i18n import Message
 from core.registry import Registry
 
-BASELINES = {
-    "black": "an all-black input (every pixel at its darkest value)",
-    "blurred": "a strongly blurred copy of the input (keeps the colours, removes the shape)",
-    "noise": "uniform noise over the input's value range",
-    "mean": "the average training input",
-}
+BASELINES = ("black", "blurred", "noise", "mean")  # what each means: explain.baselines.<name> in the catalogue
 SIGNS = ("all", "positive", "negative", "absolute")
 SEGMENTATIONS = ("patches", "superpixels")
 NT_TYPES = ("smoothgrad", "smoothgrad_sq", "vargrad")
+OUTPUTS = ("logit", "probability")
 
 
 @dataclass
@@ -111,32 +108,33 @@ class ExplainOptions:
         known = {f.name for f in fields(cls)}
         unknown = set(options) - known
         if unknown:
-            raise ConfigError(f"Unknown attribution option(s): {', '.join(sorted(unknown))}.")
+            raise ConfigError("explain.errors.unknown_option", names=", ".join(sorted(unknown)))
         opts = cls(**options)
         opts.check()
         return opts
 
     def check(self) -> None:
         if self.baseline not in BASELINES:
-            raise ConfigError(f"Unknown baseline {self.baseline!r}; choose one of {', '.join(BASELINES)}.")
+            raise ConfigError("explain.errors.baseline", value=self.baseline, choices=", ".join(BASELINES))
         if not 2 <= self.ig_steps <= 1000:
-            raise ConfigError("Integrated Gradients needs between 2 and 1000 steps.")
+            raise ConfigError("explain.errors.ig_steps", low=2, high=1000, value=self.ig_steps)
         if not (1 <= self.occlusion_stride <= self.occlusion_window <= 28):
-            raise ConfigError("The occlusion stride must be between 1 and the window size (at most 28).")
+            raise ConfigError("explain.errors.occlusion", high=28, window=self.occlusion_window,
+                              stride=self.occlusion_stride)
         if not 1 <= self.nt_samples <= 200:
-            raise ConfigError("NoiseTunnel needs between 1 and 200 noisy samples.")
+            raise ConfigError("explain.errors.nt_samples", low=1, high=200, value=self.nt_samples)
         if not 0 < self.nt_stdev <= 2:
-            raise ConfigError("The NoiseTunnel noise level must be above 0 and at most 2 (× the value range).")
+            raise ConfigError("explain.errors.nt_stdev", high=2, value=self.nt_stdev)
         if self.nt_type not in NT_TYPES:
-            raise ConfigError(f"Unknown NoiseTunnel type {self.nt_type!r}; choose one of {', '.join(NT_TYPES)}.")
+            raise ConfigError("explain.errors.nt_type", value=self.nt_type, choices=", ".join(NT_TYPES))
         if not 10 <= self.perturb_samples <= 5000:
-            raise ConfigError("Lime and KernelShap need between 10 and 5000 samples.")
+            raise ConfigError("explain.errors.perturb_samples", low=10, high=5000, value=self.perturb_samples)
         if self.segmentation not in SEGMENTATIONS:
-            raise ConfigError(f"Unknown segmentation {self.segmentation!r}; choose patches or superpixels.")
+            raise ConfigError("explain.errors.segmentation", value=self.segmentation)
         if not 1 <= self.patch <= 28 or not 2 <= self.superpixels <= 200:
-            raise ConfigError("Patches must be 1–28 pixels wide and superpixels number 2–200.")
-        if self.output not in ("logit", "probability"):
-            raise ConfigError("The explained output must be 'logit' or 'probability'.")
+            raise ConfigError("explain.errors.patches")
+        if self.output not in OUTPUTS:
+            raise ConfigError("explain.errors.output", value=self.output)
 
 
 @dataclass
@@ -170,7 +168,7 @@ class MethodInfo:
     signed: bool
     slow: bool
     completeness: bool
-    blurb: str
+    blurb: Message  # what the method does (explain.methods.<name>)
     uses: tuple[str, ...]  # the ExplainOptions fields the map depends on (for caching)
 
     def key(self, opts: ExplainOptions | dict[str, Any]) -> tuple:
@@ -182,12 +180,13 @@ class MethodInfo:
 METHODS: Registry[MethodInfo] = Registry("attribution method")
 
 
-def method(name: str, *, kind: str, blurb: str, uses: tuple[str, ...] = (), signed: bool = True,
+def method(name: str, *, kind: str, uses: tuple[str, ...] = (), signed: bool = True,
            slow: bool = False, completeness: bool = False) -> Callable:
     """Register ``fn(model, x, target, baseline, spec, opts) -> (attributions, delta | None)``; ``uses`` names the
-    options it reads besides ``output``."""
+    options it reads besides ``output``. What the method does is ``explain.methods.<name>`` in the catalogue."""
 
     def add(fn: Callable) -> Callable:
+        blurb = Message(f"explain.methods.{name}")
         info = MethodInfo(fn, kind, signed, slow, completeness, blurb, ("output", *uses))
         METHODS.register(name, family=kind, description=blurb)(info)
         return fn
@@ -238,15 +237,15 @@ def reused_modules(model: nn.Module, x: torch.Tensor) -> list[str]:
     return [name for name, n in calls.items() if n > 1]
 
 
-def unsupported(name: str, model: nn.Module, x: torch.Tensor, spec: InputSpec, nt_method: str = "Saliency") -> str:
-    """Why method ``name`` cannot explain this model ("" when it can)."""
+def unsupported(name: str, model: nn.Module, x: torch.Tensor, spec: InputSpec,
+                nt_method: str = "Saliency") -> Message | str:
+    """Why method ``name`` cannot explain this model (a ``Message``; "" when it can)."""
     if name == "LayerGradCam" and not (len(spec.shape) >= 2 and any(isinstance(m, nn.Conv2d) for m in model.modules())):
-        return "Grad-CAM needs a 2-D input and a convolution layer"
+        return Message("explain.unsupported.gradcam")
     if name == "DeepLift" or (name == "NoiseTunnel" and nt_method == "DeepLift"):
         reused = reused_modules(model, x)
         if reused:
-            return (f"DeepLift needs every activation module to be used once, but this model calls "
-                    f"“{reused[0]}” {'several times' if len(reused) == 1 else 'and others several times'}")
+            return Message("explain.unsupported.deeplift", module=reused[0], n=len(reused))
     return ""
 
 
@@ -254,7 +253,7 @@ def last_conv(model: nn.Module) -> tuple[str, nn.Module]:
     """The last ``Conv2d`` (in registration order): Grad-CAM's layer."""
     convs = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
     if not convs:
-        raise ConfigError("Grad-CAM needs a model with a convolution layer; this model has none.")
+        raise ConfigError("explain.errors.no_conv")
     return convs[-1]
 
 
@@ -275,7 +274,7 @@ def make_baseline(kind: str, x: torch.Tensor, spec: InputSpec, *, n: int = 1, se
         base = torch.zeros_like(x) + spec.per_channel(spec.low if spec.black is None else spec.black, x)
     elif kind == "blurred":
         if not spec.is_image:
-            raise ConfigError("A blurred baseline only exists for images; pick black, noise or mean.")
+            raise ConfigError("explain.errors.blurred")
         sigmas = [4.0] if n == 1 else np.linspace(1.5, 6.0, n)
         return torch.cat([_gaussian_blur(x, float(s)) for s in sigmas])
     elif kind == "noise":
@@ -289,7 +288,7 @@ def make_baseline(kind: str, x: torch.Tensor, spec: InputSpec, *, n: int = 1, se
         else:
             base = torch.as_tensor(np.asarray(spec.mean), dtype=x.dtype, device=x.device).reshape(x.shape)
     else:
-        raise ConfigError(f"Unknown baseline {kind!r}; choose one of {', '.join(BASELINES)}.")
+        raise ConfigError("explain.errors.baseline", value=kind, choices=", ".join(BASELINES))
     return base.expand(n, *x.shape[1:]).clone()
 
 
@@ -334,38 +333,30 @@ class _Counting:
 
 
 # ----------------------------------------------------------------------------------------- the methods
-@method("Saliency", kind="gradient", signed=False,
-        blurb="|∂ output / ∂ input|: how much a tiny change of each pixel would move the class score.")
+@method("Saliency", kind="gradient", signed=False)
 def _saliency(model, x, target, baseline, spec, opts):
     return Saliency(model).attribute(x, target=target, abs=True), None
 
 
-@method("InputXGradient", kind="gradient",
-        blurb="Input × gradient: the first-order (Taylor) contribution of each pixel's value.")
+@method("InputXGradient", kind="gradient")
 def _input_x_gradient(model, x, target, baseline, spec, opts):
     return InputXGradient(model).attribute(x, target=target), None
 
 
-@method("IntegratedGradients", kind="gradient", completeness=True, uses=("baseline", "ig_steps"),
-        blurb="Gradients averaged along the straight path from the baseline to the input, times the difference; "
-              "the map adds up to f(input) − f(baseline).")
+@method("IntegratedGradients", kind="gradient", completeness=True, uses=("baseline", "ig_steps"))
 def _integrated_gradients(model, x, target, baseline, spec, opts):
     return IntegratedGradients(model).attribute(x, baselines=baseline, target=target, n_steps=opts.ig_steps,
                                                 internal_batch_size=256, return_convergence_delta=True)
 
 
-@method("DeepLift", kind="gradient", completeness=True, uses=("baseline",),
-        blurb="Compares every neuron's activation with its activation on the baseline (Rescale rule); "
-              "one backward pass, adds up to f(input) − f(baseline).")
+@method("DeepLift", kind="gradient", completeness=True, uses=("baseline",))
 def _deeplift(model, x, target, baseline, spec, opts):
     if reason := unsupported("DeepLift", model, x, spec):
-        raise ConfigError(reason + "; use Integrated Gradients instead.")
+        raise ConfigError("explain.errors.deeplift", reason=reason)
     return DeepLift(model).attribute(x, baselines=baseline, target=target, return_convergence_delta=True)
 
 
-@method("GradientShap", kind="gradient", uses=("baseline", "shap_samples", "shap_stdev", "seed"),
-        blurb="Expected gradients: IG at random points between noisy copies of the input and a set of baselines "
-              "(an approximation of SHAP values).")
+@method("GradientShap", kind="gradient", uses=("baseline", "shap_samples", "shap_stdev", "seed"))
 def _gradient_shap(model, x, target, baseline, spec, opts):
     bases = make_baseline(opts.baseline, x, spec, n=8, seed=opts.seed)
     attr = GradientShap(model).attribute(x, baselines=bases, n_samples=opts.shap_samples,
@@ -373,15 +364,12 @@ def _gradient_shap(model, x, target, baseline, spec, opts):
     return attr, None  # its completeness holds only in expectation over the random baselines
 
 
-@method("GuidedBackprop", kind="gradient",
-        blurb="Backpropagates only positive gradients through ReLUs: crisp, edge-like maps (known to ignore much "
-              "of the model, see the sanity check).")
+@method("GuidedBackprop", kind="gradient")
 def _guided_backprop(model, x, target, baseline, spec, opts):
     return GuidedBackprop(model).attribute(x, target=target), None
 
 
-@method("Occlusion", kind="perturbation", uses=("baseline", "occlusion_window", "occlusion_stride"),
-        blurb="Slides a baseline-filled window over the input and records how much the class score drops.")
+@method("Occlusion", kind="perturbation", uses=("baseline", "occlusion_window", "occlusion_stride"))
 def _occlusion(model, x, target, baseline, spec, opts):
     if spec.is_image:
         c = x.shape[1]
@@ -397,12 +385,10 @@ def _occlusion(model, x, target, baseline, spec, opts):
                                       target=target, perturbations_per_eval=64), None
 
 
-@method("LayerGradCam", kind="layer",
-        blurb="Grad-CAM: the last convolution layer's feature maps weighted by their average gradient, "
-              "upsampled to the input (coarse but class-specific).")
+@method("LayerGradCam", kind="layer")
 def _grad_cam(model, x, target, baseline, spec, opts):
     if len(spec.shape) < 2:
-        raise ConfigError("Grad-CAM needs a 2-D input (an image or a spectrogram) and a convolution layer.")
+        raise ConfigError("explain.errors.gradcam")
     _, layer = last_conv(model)
     cam = LayerGradCam(model, layer).attribute(x, target=target)
     cam = LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), interpolate_mode="bilinear")
@@ -415,14 +401,12 @@ NT_BASES = ("Saliency", "InputXGradient", "IntegratedGradients", "DeepLift", "Gu
 
 
 @method("NoiseTunnel", kind="wrapper",
-        uses=("nt_method", "nt_type", "nt_samples", "nt_stdev", "baseline", "ig_steps", "seed"),
-        blurb="SmoothGrad: averages a gradient method over noisy copies of the input, which removes "
-              "the speckle of raw gradients.")
+        uses=("nt_method", "nt_type", "nt_samples", "nt_stdev", "baseline", "ig_steps", "seed"))
 def _noise_tunnel(model, x, target, baseline, spec, opts):
     if opts.nt_method not in NT_BASES:
-        raise ConfigError(f"NoiseTunnel can wrap {', '.join(NT_BASES)}, not {opts.nt_method!r}.")
+        raise ConfigError("explain.errors.nt_method", choices=", ".join(NT_BASES), value=opts.nt_method)
     if reason := unsupported("NoiseTunnel", model, x, spec, opts.nt_method):
-        raise ConfigError(reason + "; let NoiseTunnel wrap another method.")
+        raise ConfigError("explain.errors.nt_unsupported", reason=reason)
     base = {"Saliency": Saliency, "InputXGradient": InputXGradient, "IntegratedGradients": IntegratedGradients,
             "DeepLift": DeepLift, "GuidedBackprop": GuidedBackprop}[opts.nt_method](model)
     kwargs: dict[str, Any] = {}
@@ -437,9 +421,7 @@ def _noise_tunnel(model, x, target, baseline, spec, opts):
 
 
 @method("Lime", kind="perturbation", slow=True,
-        uses=("baseline", "perturb_samples", "segmentation", "patch", "superpixels", "lime_alpha", "seed"),
-        blurb="Switches random groups of patches to the baseline, then fits a sparse linear model to the scores; "
-              "its weights are the map.")
+        uses=("baseline", "perturb_samples", "segmentation", "patch", "superpixels", "lime_alpha", "seed"))
 def _lime(model, x, target, baseline, spec, opts):
     counter = _Counting(model, opts.perturb_samples, opts.progress)
     lime = Lime(counter, interpretable_model=SkLearnLasso(alpha=opts.lime_alpha))
@@ -449,8 +431,7 @@ def _lime(model, x, target, baseline, spec, opts):
 
 
 @method("KernelShap", kind="perturbation", slow=True,
-        uses=("baseline", "perturb_samples", "segmentation", "patch", "superpixels", "seed"),
-        blurb="Shapley values of the patches, estimated from random coalitions with the SHAP kernel weights.")
+        uses=("baseline", "perturb_samples", "segmentation", "patch", "superpixels", "seed"))
 def _kernel_shap(model, x, target, baseline, spec, opts):
     counter = _Counting(model, opts.perturb_samples, opts.progress)
     attr = KernelShap(counter).attribute(x, baselines=baseline, target=target,
@@ -470,7 +451,7 @@ def apply_sign(values: np.ndarray, sign: str) -> np.ndarray:
         return np.clip(-values, 0, None)
     if sign == "absolute":
         return np.abs(values)
-    raise ConfigError(f"Unknown sign {sign!r}; choose one of {', '.join(SIGNS)}.")
+    raise ConfigError("explain.errors.sign", value=sign, choices=", ".join(SIGNS))
 
 
 def _batched(x: torch.Tensor, spec: InputSpec) -> tuple[torch.Tensor, bool]:
@@ -479,7 +460,7 @@ def _batched(x: torch.Tensor, spec: InputSpec) -> tuple[torch.Tensor, bool]:
         return x.unsqueeze(0), True
     if x.ndim == len(spec.shape) + 1 and x.shape[0] == 1 and tuple(x.shape[1:]) == tuple(spec.shape):
         return x, False
-    raise ConfigError(f"The input has shape {tuple(x.shape)}, but the model expects {tuple(spec.shape)}.")
+    raise ConfigError("explain.errors.shape", shape=tuple(x.shape), expected=tuple(spec.shape))
 
 
 def default_spec(x: torch.Tensor, n_classes: int) -> InputSpec:
@@ -531,7 +512,7 @@ def attribute(name: str, model: nn.Module, x: torch.Tensor, target: int, *, spec
     ``map`` has the shape of ``x``.
     """
     if name not in METHODS:
-        raise ConfigError(f"Unknown attribution method {name!r}; choose one of {', '.join(METHODS.names())}.")
+        raise ConfigError("explain.errors.method", value=name, choices=", ".join(METHODS.names()))
     return attribute_many([name], model, x, target, spec=spec, **options)[name]
 
 

@@ -43,7 +43,7 @@ def hidden_linears(model: nn.Module) -> list[tuple[str, nn.Linear]]:
     """Every ``nn.Linear`` except the output layer, in forward (registration) order."""
     linears = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not linears:
-        raise ConfigError("Neuron importance needs a network made of Linear layers.")
+        raise ConfigError("explain.errors.no_linear")
     return linears[:-1]
 
 
@@ -55,7 +55,7 @@ def _targets(prepared: nn.Module, x: torch.Tensor, target: int | None) -> torch.
     if target is None:
         return out.argmax(dim=1)
     if not 0 <= target < out.shape[-1]:
-        raise ConfigError(f"The target class must be between 0 and {out.shape[-1] - 1}.")
+        raise ConfigError("explain.errors.target", high=out.shape[-1] - 1, value=target)
     return target
 
 
@@ -64,7 +64,7 @@ def _baseline(x: torch.Tensor, kind: str) -> torch.Tensor:
         return torch.zeros_like(x)
     if kind == "mean":
         return x.mean(dim=0, keepdim=True).expand_as(x).contiguous()
-    raise ConfigError("The baseline for features must be 'zeros' or 'mean'.")
+    raise ConfigError("explain.errors.feature_baseline", value=kind)
 
 
 def feature_importance(model: nn.Module, x: torch.Tensor, *, names: list[str] | None = None,
@@ -73,7 +73,7 @@ def feature_importance(model: nn.Module, x: torch.Tensor, *, names: list[str] | 
     with one output explains that output), summarised per feature."""
     x = torch.as_tensor(x, dtype=torch.float32)
     if x.ndim != 2 or len(x) == 0:
-        raise ConfigError("Feature importance needs a non-empty (examples × features) table.")
+        raise ConfigError("explain.errors.empty_table")
     prepared = prepare_model(model)
     device = next(prepared.parameters()).device
     x = x.to(device)

@@ -12,6 +12,9 @@ import torch
 from scipy.stats import spearmanr
 from torch import nn
 
+from core.errors import ConfigError
+from core.i18n import Message
+
 from .methods import (
     Attribution,
     ExplainOptions,
@@ -126,14 +129,14 @@ def randomization_check(name: str, model: nn.Module, x: torch.Tensor, target: in
     baseline = make_baseline(opts.baseline, xb, spec, seed=opts.seed)
     original = run_method(name, original_model, xb, target, spec, opts, baseline)
     if mode == "full":
-        plan = [("all layers", parameter_layers(model))]
+        plan = [(Message("explain.trust.all_layers"), parameter_layers(model))]
     elif mode == "cascading":
         plan, chosen = [], []
         for label, group in cascade_groups(model):
             chosen = chosen + group
             plan.append((label, chosen))
     else:
-        raise ValueError(f"unknown randomization mode {mode!r}")
+        raise ConfigError("explain.errors.mode", value=mode)
     steps, corrs, maps = [], [], []
     for i, (label, chosen) in enumerate(plan):
         if on_step is not None:
@@ -159,10 +162,16 @@ def _score_pixels(pixel_map: np.ndarray, sign: str) -> np.ndarray:
     return apply_sign(pixel_map, sign) if sign != "all" else pixel_map
 
 
+MEASURES = ("probability", "output")
+
+
 @torch.no_grad()
 def deletion_curve(model: nn.Module, x: torch.Tensor, target: int, pixel_map: np.ndarray | None, spec: InputSpec,
-                   *, baseline: str = "black", steps: int = 24, sign: str = "all", seed: int = 0) -> DeletionCurve:
-    """Replace the most-attributed pixels first with the baseline and record the target's probability.
+                   *, baseline: str = "black", steps: int = 24, sign: str = "all", seed: int = 0,
+                   measure: str = "probability") -> DeletionCurve:
+    """Replace the most-attributed pixels first with the baseline and record the target's probability
+    (``measure="output"``, for regression: the share of the output's change from the baseline still left,
+    (f(x_k) − f(baseline)) / (f(x) − f(baseline)), which goes from 1 to 0).
 
     ``pixel_map`` is (H, W) for images (all channels of a pixel go together), else the input's own shape
     (feature vectors, sequences, spectrograms);
@@ -187,16 +196,26 @@ def deletion_curve(model: nn.Module, x: torch.Tensor, target: int, pixel_map: np
         keep[row, torch.as_tensor(order[:k], device=device)] = 0
     keep = keep.view(len(counts), *((1,) if spec.is_image else ()), *unit_shape)
     batch = xb * keep + base * (1 - keep)
+    if measure not in MEASURES:
+        raise ConfigError("explain.errors.measure", value=measure)
     with one_thread():
-        probs = torch.softmax(prepared(batch), dim=1)[:, target].cpu().numpy()
+        out = prepared(batch).reshape(len(batch), -1)
+        if measure == "probability":
+            probs = torch.softmax(out, dim=1)[:, target].cpu().numpy()
+        else:
+            f = out[:, target].double()
+            reference = float(prepared(base[:1]).reshape(-1)[target])
+            change = float(f[0]) - reference
+            probs = ((f - reference) / (change if abs(change) > 1e-9 else 1e-9)).float().cpu().numpy()
     fractions = counts / n_units
     return DeletionCurve(fractions, probs, float(np.trapezoid(probs, fractions)))
 
 
 def random_deletion_curve(model: nn.Module, x: torch.Tensor, target: int, spec: InputSpec, *,
-                          baseline: str = "black", steps: int = 24, repeats: int = 8) -> DeletionCurve:
+                          baseline: str = "black", steps: int = 24, repeats: int = 8,
+                          measure: str = "probability") -> DeletionCurve:
     """The deletion curve averaged over ``repeats`` random pixel orders."""
-    curves = [deletion_curve(model, x, target, None, spec, baseline=baseline, steps=steps, seed=s)
+    curves = [deletion_curve(model, x, target, None, spec, baseline=baseline, steps=steps, seed=s, measure=measure)
               for s in range(repeats)]
     probs = np.mean([c.probs for c in curves], axis=0)
     return DeletionCurve(curves[0].fractions, probs, float(np.trapezoid(probs, curves[0].fractions)))

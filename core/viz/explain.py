@@ -14,10 +14,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core import i18n
+
 DIVERGING = "RdBu_r"  # red positive, blue negative
 SEQUENTIAL = {"positive": "Reds", "negative": "Blues", "absolute": "Viridis"}
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79")
+
+
+def _t(key: str, lang: str, **params: object) -> str:
+    return i18n.text(f"explain.charts.{key}", lang, **params)
 
 
 def normalise(values: np.ndarray, clip_percentile: float = 99.5) -> np.ndarray:
@@ -61,13 +67,15 @@ def overlay(image: np.ndarray, values: np.ndarray, *, signed: bool = True, stren
     return (np.clip(out, 0, 1) * 255).round().astype(np.uint8)
 
 
-def format_seconds(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+def format_seconds(seconds: float, lang: str = "en") -> str:
+    if seconds < 1:
+        return _t("milliseconds", lang, value=seconds * 1000)
+    return _t("seconds", lang, value=seconds)
 
 
 def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, float | None]], *, sign: str = "all",
                      signed: Sequence[bool] | None = None, overlays: bool = True, columns: int = 6,
-                     cell_px: int = 150) -> go.Figure:
+                     cell_px: int = 150, lang: str = "en") -> go.Figure:
     """The input, then each method's heatmap side by side (titled with its time), and — with ``overlays`` — a
     second row per block with the map painted over the input.
 
@@ -89,9 +97,11 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
     heights = [gap_px if k == "gap" else row_px for k in kinds]
     height = sum(heights) + spacing_px * (len(kinds) - 1) + top_px + 10
     titles: list[str] = []
+    shown_input = _t("input", lang)
     for b, kind in ((kinds[:i + 1].count("map") - 1, k) for i, k in enumerate(kinds)):
         chunk = items[b * cols:(b + 1) * cols] if kind == "map" else []
-        titles += [("<b>input</b>" if m is None else f"<b>{t}</b>" + ("" if s is None else f"<br>{format_seconds(s)}"))
+        titles += [(f"<b>{shown_input}</b>" if m is None
+                    else f"<b>{t}</b>" + ("" if s is None else f"<br>{format_seconds(s, lang)}"))
                    for t, m, s, _ in chunk]
         titles += [""] * (cols - len(chunk))
     fig = make_subplots(rows=len(kinds), cols=cols, subplot_titles=titles, horizontal_spacing=0.015,
@@ -105,17 +115,17 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
         block, col = divmod(i, cols)
         row = map_rows[block]
         if values is None:
-            fig.add_trace(go.Image(z=rgb, hovertemplate="x %{x}, y %{y}<extra>input</extra>"), row=row, col=col + 1)
+            fig.add_trace(go.Image(z=rgb, hovertemplate=f"x %{{x}}, y %{{y}}<extra>{shown_input}</extra>"),
+                          row=row, col=col + 1)
             continue
         v = normalise(values)
         if sign != "all" or not any_diverging:
             v = np.clip(v, 0, 1)
         fig.add_trace(go.Heatmap(z=v, coloraxis="coloraxis", customdata=values,
-                                 hovertemplate="x %{x}, y %{y}<br>relative %{z:.2f}<br>raw %{customdata:.3g}"
-                                 f"<extra>{title}</extra>"), row=row, col=col + 1)
+                                 hovertemplate=_t("map_hover", lang) + f"<extra>{title}</extra>"), row=row, col=col + 1)
         if overlays:
             fig.add_trace(go.Image(z=overlay(image, values, signed=sg and sign == "all"),
-                                   hovertemplate=f"x %{{x}}, y %{{y}}<extra>{title} overlay</extra>"),
+                                   hovertemplate=f"x %{{x}}, y %{{y}}<extra>{_t('overlay', lang, name=title)}</extra>"),
                           row=row + 1, col=col + 1)
     fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, autorange="reversed",
@@ -128,7 +138,8 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
                 fig.update_yaxes(visible=False, row=r, col=c)
             else:
                 fig.update_yaxes(scaleanchor=f"x{'' if idx == 1 else idx}", row=r, col=c)
-    bar_title = "attribution<br>(relative)" if any_diverging and sign == "all" else f"{sign}<br>(relative)"
+    bar_title = _t("relative", lang, what=_t("attribution", lang) if any_diverging and sign == "all"
+                   else _t(f"signs.{sign}", lang))
     fig.update_layout(coloraxis={"colorscale": scale, "cmin": zmin, "cmax": zmax,
                                  "colorbar": {"title": {"text": bar_title}, "len": min(1.0, 320 / height),
                                               "y": 1.0, "yanchor": "top", "thickness": 14}},
@@ -138,45 +149,70 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
 
 
 def probability_bars(probs: np.ndarray, class_names: Sequence[str], *, target: int | None = None,
-                     true_label: int | None = None, height: int = 260) -> go.Figure:
+                     true_label: int | None = None, height: int = 260, lang: str = "en") -> go.Figure:
     """The model's class probabilities; the explained class highlighted, the true class marked."""
     probs = np.asarray(probs, dtype=np.float64)
     colours = ["#d62728" if i == target else "#9ecae1" for i in range(len(probs))]
     text = [f"{p:.0%}" + (" ✓" if i == true_label else "") for i, p in enumerate(probs)]
     fig = go.Figure(go.Bar(x=list(class_names), y=probs, marker_color=colours, text=text, textposition="outside",
-                           hovertemplate="class %{x}<br>probability %{y:.3f}<extra></extra>"))
+                           hovertemplate=_t("probability_hover", lang) + "<extra></extra>"))
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
-                      title={"text": "Model's probabilities (red: the explained class, ✓: true label)",
-                             "font": {"size": 13}})
-    fig.update_yaxes(title_text="probability", range=[0, 1.15], tickformat=".0%")
-    fig.update_xaxes(title_text="class", type="category")
+                      title={"text": _t("probabilities", lang), "font": {"size": 13}})
+    fig.update_yaxes(title_text=_t("probability", lang), range=[0, 1.15], tickformat=".0%")
+    fig.update_xaxes(title_text=_t("class", lang), type="category")
+    return fig
+
+
+def output_bars(values: np.ndarray, names: Sequence[str], *, target: int | None = None,
+                true_values: np.ndarray | None = None, height: int = 260, lang: str = "en") -> go.Figure:
+    """A regression model's outputs (the explained one highlighted), with the true values of a test example."""
+    values = np.asarray(values, dtype=np.float64)
+    colours = ["#d62728" if i == target else "#9ecae1" for i in range(len(values))]
+    fig = go.Figure(go.Bar(x=list(names), y=values, marker_color=colours, name=_t("model_output", lang),
+                           text=[f"{v:.3g}" for v in values], textposition="outside",
+                           hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+    if true_values is not None and len(true_values) == len(values):
+        fig.add_trace(go.Scatter(x=list(names), y=np.asarray(true_values, dtype=np.float64), mode="markers",
+                                 name=_t("true_value", lang), marker={"symbol": "line-ew-open", "size": 28,
+                                                                      "color": "#111", "line": {"width": 3}},
+                                 hovertemplate="%{x}: %{y:.4g}<extra>" + _t("true_value", lang) + "</extra>"))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      title={"text": _t("outputs", lang), "font": {"size": 13}},
+                      legend={"orientation": "h", "y": -0.25})
+    fig.update_yaxes(title_text=_t("value", lang))
+    fig.update_xaxes(type="category")
     return fig
 
 
 def deletion_figure(curves: dict[str, tuple[np.ndarray, np.ndarray, float]],
                     reference: tuple[np.ndarray, np.ndarray, float] | None = None, *,
-                    class_name: str = "", height: int = 340) -> go.Figure:
-    """Probability of the explained class as the most-attributed pixels are replaced by the baseline, one line
-    per method (legend shows the area under the curve: lower = more faithful)."""
+                    class_name: str = "", measure: str = "probability", unit: str = "pixels", height: int = 340,
+                    lang: str = "en") -> go.Figure:
+    """Probability of the explained class (``measure="output"``: the share of a regression output's change still
+    left) as the most-attributed pixels are replaced by the baseline, one line per method (legend shows the area
+    under the curve: lower = more faithful); ``unit`` names what is removed ("pixels" or "cells")."""
     fig = go.Figure()
+    hover = _t(f"deletion_hover_{measure}", lang)
     for i, (name, (fr, probs, auc)) in enumerate(sorted(curves.items(), key=lambda kv: kv[1][2])):
-        fig.add_trace(go.Scatter(x=fr, y=probs, mode="lines", name=f"{name} · AUC {auc:.3f}",
+        fig.add_trace(go.Scatter(x=fr, y=probs, mode="lines", name=_t("auc", lang, name=name, auc=auc),
                                  line={"color": PALETTE[i % len(PALETTE)], "width": 2},
-                                 hovertemplate="%{x:.0%} removed → p = %{y:.3f}<extra>" + name + "</extra>"))
+                                 hovertemplate=hover + "<extra>" + name + "</extra>"))
     if reference is not None:
         fr, probs, auc = reference
-        fig.add_trace(go.Scatter(x=fr, y=probs, mode="lines", name=f"random order · AUC {auc:.3f}",
+        fig.add_trace(go.Scatter(x=fr, y=probs, mode="lines", name=_t("auc", lang, name=_t("random", lang), auc=auc),
                                  line={"color": "#444", "dash": "dash", "width": 2}))
+    title = _t(f"deletion_{measure}", lang, name=class_name) if class_name else _t("deletion", lang)
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      title={"text": f"Deletion curves{f' for class {class_name}' if class_name else ''}: "
-                                     "lower and faster = the map found what the model uses", "font": {"size": 13}},
-                      legend={"font": {"size": 11}})
-    fig.update_xaxes(title_text="fraction of pixels removed (most attributed first)", tickformat=".0%", range=[0, 1])
-    fig.update_yaxes(title_text="probability of the class", range=[0, 1.05], tickformat=".0%")
+                      title={"text": title, "font": {"size": 13}}, legend={"font": {"size": 11}})
+    fig.update_xaxes(title_text=_t(f"removed_{unit}", lang), tickformat=".0%", range=[0, 1])
+    if measure == "probability":
+        fig.update_yaxes(title_text=_t("class_probability", lang), range=[0, 1.05], tickformat=".0%")
+    else:
+        fig.update_yaxes(title_text=_t("change_left", lang), tickformat=".0%")
     return fig
 
 
-def randomization_bars(similarity: dict[str, float], *, height: int | None = None) -> go.Figure:
+def randomization_bars(similarity: dict[str, float], *, height: int | None = None, lang: str = "en") -> go.Figure:
     """Spearman rank correlation between each method's map on the trained model and on a randomized copy:
     near 1 means the map does not depend on what the model learned."""
     names = sorted(similarity, key=lambda k: similarity[k])
@@ -187,60 +223,59 @@ def randomization_bars(similarity: dict[str, float], *, height: int | None = Non
                            hovertemplate="%{y}: ρ = %{x:.3f}<extra></extra>"))
     fig.add_vline(x=0.5, line_dash="dot", line_color="#888")
     fig.update_layout(height=height or 90 + 32 * len(names), margin={"l": 10, "r": 30, "t": 40, "b": 10},
-                      title={"text": "Sanity check: similarity to the map of a randomized model "
-                                     "(green = passes, red = map ignores the weights)", "font": {"size": 13}})
-    fig.update_xaxes(title_text="Spearman rank correlation of |attribution|", range=[min(-0.2, min(values, default=0))
-                                                                                      - 0.05, 1.15])
+                      title={"text": _t("sanity", lang), "font": {"size": 13}})
+    fig.update_xaxes(title_text=_t("spearman", lang), range=[min(-0.2, min(values, default=0)) - 0.05, 1.15])
     return fig
 
 
-def cascading_figure(results: dict[str, tuple[list[str], list[float]]], *, height: int = 340) -> go.Figure:
+def cascading_figure(results: dict[str, tuple[list[str], list[float]]], *, height: int = 340,
+                     lang: str = "en") -> go.Figure:
     """Cascading randomization: similarity as layers are randomized from the output down."""
     fig = go.Figure()
     lowest = min((min(c) for _, c in results.values() if c), default=0.0)
     for i, (name, (steps, corrs)) in enumerate(results.items()):
-        fig.add_trace(go.Scatter(x=["trained", *steps], y=[1.0, *corrs], mode="lines+markers", name=name,
+        fig.add_trace(go.Scatter(x=[_t("trained", lang), *steps], y=[1.0, *corrs], mode="lines+markers", name=name,
                                  line={"color": PALETTE[i % len(PALETTE)]}))
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      title={"text": "Cascading randomization: layers re-initialised from the output down",
-                             "font": {"size": 13}})
-    fig.update_xaxes(title_text="layer randomized last (every layer to its left is random too)", type="category")
-    fig.update_yaxes(title_text="Spearman ρ with the trained map", range=[min(-0.3, lowest - 0.05), 1.05])
+                      title={"text": _t("cascading", lang), "font": {"size": 13}})
+    fig.update_xaxes(title_text=_t("cascading_axis", lang), type="category")
+    fig.update_yaxes(title_text=_t("rho_trained", lang), range=[min(-0.3, lowest - 0.05), 1.05])
     return fig
 
 
 def feature_importance_bars(names: Sequence[str], mean_abs: np.ndarray, mean_signed: np.ndarray, *,
-                            height: int = 300) -> go.Figure:
+                            height: int = 300, lang: str = "en") -> go.Figure:
     """Mean |IG| per input feature, with the mean signed attribution alongside."""
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=list(names), y=mean_abs, name="mean |attribution|", marker_color="#636efa"))
-    fig.add_trace(go.Bar(x=list(names), y=mean_signed, name="mean signed attribution", marker_color="#ef553b"))
+    fig.add_trace(go.Bar(x=list(names), y=mean_abs, name=_t("mean_abs", lang), marker_color="#636efa"))
+    fig.add_trace(go.Bar(x=list(names), y=mean_signed, name=_t("mean_signed", lang), marker_color="#ef553b"))
     fig.update_layout(barmode="group", height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      title={"text": "Input-feature importance (Integrated Gradients over the data set)",
-                             "font": {"size": 13}}, legend={"orientation": "h", "y": -0.25})
-    fig.update_yaxes(title_text="attribution (output units)")
+                      title={"text": _t("feature_importance", lang), "font": {"size": 13}},
+                      legend={"orientation": "h", "y": -0.25})
+    fig.update_yaxes(title_text=_t("output_units", lang))
     return fig
 
 
-def neuron_importance_figure(layers: Sequence[tuple[str, np.ndarray]], *, height: int = 300) -> go.Figure:
+def neuron_importance_figure(layers: Sequence[tuple[str, np.ndarray]], *, height: int = 300,
+                             lang: str = "en") -> go.Figure:
     """One heat row per hidden layer: each neuron's mean |conductance|."""
     width = max((len(v) for _, v in layers), default=1)
     z = np.full((len(layers), width), np.nan)
     for i, (_, values) in enumerate(layers):
         z[i, :len(values)] = values
-    fig = go.Figure(go.Heatmap(z=z, x=[f"neuron {j + 1}" for j in range(width)], y=[n for n, _ in layers],
-                               colorscale="Viridis", colorbar={"title": {"text": "mean<br>|conductance|"}},
+    fig = go.Figure(go.Heatmap(z=z, x=[_t("neuron", lang, n=j + 1) for j in range(width)], y=[n for n, _ in layers],
+                               colorscale="Viridis", colorbar={"title": {"text": _t("conductance_bar", lang)}},
                                texttemplate="%{z:.2f}",
-                               hovertemplate="%{y}, %{x}<br>mean |conductance| %{z:.3f}<extra></extra>"))
+                               hovertemplate="%{y}, %{x}<br>" + _t("conductance_hover", lang) + "<extra></extra>"))
     fig.update_layout(height=max(160, 60 + 50 * len(layers)) if height is None else height,
                       margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      title={"text": "Neuron importance (LayerConductance per hidden layer)", "font": {"size": 13}})
+                      title={"text": _t("neuron_importance", lang), "font": {"size": 13}})
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
 def point_attribution_bars(names: Sequence[str], per_method: dict[str, np.ndarray], *,
-                           height: int = 300) -> go.Figure:
+                           height: int = 300, lang: str = "en") -> go.Figure:
     """One example's attribution per input feature, one bar group per feature and one colour per method."""
     fig = go.Figure()
     for i, (method, values) in enumerate(per_method.items()):
@@ -249,7 +284,7 @@ def point_attribution_bars(names: Sequence[str], per_method: dict[str, np.ndarra
                              hovertemplate="%{x}: %{y:.3g}<extra>" + method + "</extra>"))
     fig.add_hline(y=0, line_color="#888")
     fig.update_layout(barmode="group", height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      title={"text": "This point: each feature's attribution, per method", "font": {"size": 13}},
+                      title={"text": _t("point", lang), "font": {"size": 13}},
                       legend={"orientation": "h", "y": -0.25})
-    fig.update_yaxes(title_text="attribution (output units)")
+    fig.update_yaxes(title_text=_t("output_units", lang))
     return fig
