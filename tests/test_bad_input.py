@@ -403,7 +403,7 @@ NUMERIC = [
     pytest.param(lambda: AudioConfig(batch_size=0).validate(), "batch size", id="audio-batch-0"),
     pytest.param(lambda: AudioConfig(batch_size=10**9).validate(), "batch size", id="audio-batch-1e9"),
     pytest.param(lambda: AudioConfig(dropout=NAN).validate(), "dropout", id="audio-dropout-nan"),
-    pytest.param(lambda: AudioConfig(noisy_copies=99).validate(), "noisy copies", id="audio-noisy-copies-99"),
+    pytest.param(lambda: AudioConfig(copies=99).validate(), "recording-like copies", id="audio-copies-99"),
     pytest.param(lambda: FeatureParams(n_fft=0).validated(), "n_fft", id="audio-nfft-0"),
     pytest.param(lambda: FeatureParams(n_fft=NAN).validated(), "n_fft", id="audio-nfft-nan"),
     pytest.param(lambda: FeatureParams(hop_length=0).validated(), "hop length", id="audio-hop-0"),

@@ -164,13 +164,23 @@ def confusion_figure(confusion: np.ndarray, labels: Sequence[str], *, title: str
 
 
 def voice_accuracy_figure(per_model: dict[str, dict[str, float]], *, kinds: dict[str, str] | None = None,
-                          height: int = 260, lang: str = "en") -> go.Figure:
-    """Test accuracy per unseen voice, one bar group per model (``kinds``: name → model kind, for the colours)."""
+                          recording: dict[str, dict[str, float]] | None = None, height: int = 260,
+                          lang: str = "en") -> go.Figure:
+    """Test accuracy per unseen voice, one bar group per model (``kinds``: name → model kind, for the colours);
+    with ``recording``, each model's accuracy on the recording-like versions as a hatched bar beside it."""
     fig = go.Figure()
     for name, per_voice in per_model.items():
-        kind = (kinds or {}).get(name, "cnn")
-        fig.add_trace(go.Bar(x=list(per_voice), y=list(per_voice.values()), name=name, marker_color=RACE_COLORS[kind],
-                             hovertemplate="%{x}: %{y:.0%}<extra>" + name + "</extra>"))
+        color = RACE_COLORS[(kinds or {}).get(name, "cnn")]
+        rows = [(per_voice, "", None)]
+        if recording and name in recording:
+            rows = [(per_voice, _t("clean", lang), None), (recording[name], _t("recording", lang), "/")]
+        for values, what, pattern in rows:
+            label = f"{name} · {what}" if what else name
+            fig.add_trace(go.Bar(x=list(values), y=list(values.values()), name=label,
+                                 marker={"color": color if pattern is None else "white", "line": {"color": color,
+                                                                                                  "width": 1},
+                                         "pattern": {"shape": pattern or "", "fgcolor": color}},
+                                 hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>"))
     fig.update_layout(barmode="group", title=_t("per_voice", lang), height=height, margin=MARGIN,
                       yaxis={"title": _t("accuracy", lang), "range": [0, 1.05], "tickformat": ".0%"},
                       legend={"orientation": "h", "y": 1.15})

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from core.data.audio import AUDIO_TYPES, MAX_SECONDS, SAMPLE_RATE, SpokenDigits, load_audio, load_spoken_digits
+from core.data.audio import (
+    AUDIO_TYPES,
+    MAX_SECONDS,
+    SAMPLE_RATE,
+    SpokenDigits,
+    load_audio,
+    load_spoken_digits,
+    speech_check,
+)
 from core.errors import DataError
 from core.labs import audio
 from ui.i18n import show, t
@@ -94,6 +102,7 @@ class Clip:
     caption: str
     digit: int | None = None  # the true digit when known (bundled clips)
     key: str = ""  # changes whenever the clip does (for caching per clip)
+    own: bool = False  # the visitor's upload or recording (checked for speech before a model hears it)
 
 
 def clip_source(prefix: str, data: SpokenDigits, *, keys: tuple[str, str, str] | None = None,
@@ -124,4 +133,10 @@ def clip_source(prefix: str, data: SpokenDigits, *, keys: tuple[str, str, str] |
     notes = " ({})".format("; ".join(show(n) for n in loaded.notes)) if loaded.notes else ""
     caption = t("audio.sources.caption", name=file.name, rate=loaded.original_rate, n=loaded.channels,
                 seconds=loaded.original_seconds, notes=notes)
-    return Clip(loaded.wave, caption, None, f"{source}:{file.name}:{len(raw)}:{hash(raw[:4096])}")
+    return Clip(loaded.wave, caption, None, f"{source}:{file.name}:{len(raw)}:{hash(raw[:4096])}", own=True)
+
+
+def speech_problem(wave: np.ndarray) -> str | None:
+    """Why a visitor's clip is not a spoken word (silence, noise, a click, a steady tone), in their language."""
+    key = speech_check(wave).problem()
+    return None if key is None else t(key)

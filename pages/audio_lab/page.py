@@ -1,11 +1,12 @@
 """Audio lab: hear spoken digits, see them the way a model does (librosa), train a CNN and an LSTM to recognise
-them on voices they have never heard, and ask both what they heard in your own voice. Every setting of the page
+them on voices they have never heard (clean and recording-like), ask them what they heard in your own voice, and
+teach one your voice. Every setting of the page
 lives in the URL, so the address can be shared."""
 
 import streamlit as st
 
 from core.errors import PlaygroundError
-from pages.audio_lab import common, explore, predict, train
+from pages.audio_lab import common, explore, predict, teach, train
 from ui.i18n import show, t
 from ui.settings import share_note
 
@@ -24,11 +25,14 @@ except PlaygroundError as exc:
 form.commit(config)
 
 common.language_picker(form)
-listen, race, yours = st.tabs([t("audio.page.tab_listen"), t("audio.page.tab_train"), t("audio.page.tab_predict")])
+listen, race, yours, own = st.tabs([t("audio.page.tab_listen"), t("audio.page.tab_train"),
+                                    t("audio.page.tab_predict"), t("audio.page.tab_teach")])
 with listen:
     explore.render(form, config)
 with race:
     train.render(form, config)
 with yours:
     predict.render(config)
+with own:
+    teach.render(form, config)
 share_note()

@@ -1,4 +1,5 @@
-"""Audio lab, tab 3: say a digit (or upload, or pick an unseen test voice), see both models' class probabilities
+"""Audio lab, tab 3: say a digit (or upload, or pick an unseen test voice), see every trained model's class
+probabilities — "not sure" below a threshold, and no answer at all for silence or sounds that are not speech —
 and which time–frequency cells drove each decision (Integrated Gradients)."""
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from core.data.audio import SAMPLE_RATE, prepare_clip
 from core.errors import PlaygroundError
 from core.jobs import TrainingJob
 from core.labs import audio
+from core.labs.audio.config import SURE
 from core.viz.audio import attribution_figure, probability_figure, waveform_figure
 from ui.i18n import lang, show, t
 from ui.jobs import current_job
 from ui.live import live
 
-from .common import Clip, clip_source, digits
-from .train import SLOTS, job_config, start_race
+from .common import Clip, clip_source, digits, speech_problem
+from .train import SLOTS, TEACH_KEY, job_config, start_race
 
 CACHE = "audio_explain_cache"
 
@@ -24,10 +26,11 @@ CACHE = "audio_explain_cache"
 def _ready_jobs() -> dict[str, tuple[TrainingJob, audio.Config]]:
     """The models that have trained at least one step, by their name in the visitor's language."""
     jobs = {}
-    for key in SLOTS:
+    for key in (*SLOTS, TEACH_KEY):
         job, config = current_job(key), job_config(key)
         if job is not None and config is not None and job.snapshot().step > 0:
-            jobs[t(f"audio.models.{config.kind}")] = (job, config)
+            name = t(f"audio.models.{config.kind}")
+            jobs[t("audio.predict.taught", name=name) if key == TEACH_KEY else name] = (job, config)
     return jobs
 
 
@@ -43,14 +46,20 @@ def _explain(job: TrainingJob, wave: np.ndarray, clip_key: str, target: int | No
 
 
 def _verdict(name: str, exp: audio.Explanation, labels: tuple[str, ...], truth: int | None) -> str:
-    guess = int(exp.probabilities.argmax())
+    """"hears “seven” (93 %)", or below ``SURE`` "is not sure: “seven” (41 %) or “six” (30 %)?", with a mark when
+    the true digit is known."""
+    probs = exp.probabilities
+    guess, second = (int(i) for i in np.argsort(probs)[::-1][:2])
     if truth is None:
         mark = ""
     elif guess == truth:
         mark = " :green[:material/check_circle:]"
     else:
         mark = " :red[:material/cancel:] " + t("audio.predict.was", word=labels[truth])
-    return t("audio.predict.hears", name=name, word=labels[guess], p=exp.probabilities[guess]) + mark
+    if probs[guess] < SURE:
+        return t("audio.predict.unsure", name=name, word=labels[guess], p=probs[guess], other=labels[second],
+                 q=probs[second]) + mark
+    return t("audio.predict.hears", name=name, word=labels[guess], p=probs[guess]) + mark
 
 
 def _results(clip: Clip, wave: np.ndarray, language: str, labels: tuple[str, ...], choice: int | None) -> None:
@@ -99,15 +108,20 @@ def _tab(config: audio.PageConfig) -> bool:
         return any(job is not None and job.state.active for job in map(current_job, SLOTS))
     language = next(iter(jobs.values()))[1].language
     data = digits(language)
-    st.caption(t("audio.predict.how"))
+    st.caption(t("audio.predict.how", sure=SURE))
     clip = clip_source("audio_predict", data, split="test", record_label=t(f"audio.sources.record_{language}"))
     if clip is not None:
         st.caption(clip.caption)
+        problem = speech_problem(clip.wave) if clip.own else None
         try:
             wave = prepare_clip(clip.wave)
         except PlaygroundError as exc:
             st.error(show(exc), icon=":material/error:")
         else:
+            if problem is not None:
+                st.error(t("audio.predict.not_speech", reason=problem), icon=":material/hearing_disabled:")
+                st.audio(clip.wave, sample_rate=SAMPLE_RATE)
+                return any(job.state.active for job, _ in jobs.values())
             left, right = st.columns([2, 1])
             with left:
                 st.plotly_chart(waveform_figure(wave, SAMPLE_RATE, title=t("audio.predict.heard"), height=200,
@@ -123,5 +137,5 @@ def _tab(config: audio.PageConfig) -> bool:
 
 def render(config: audio.PageConfig) -> None:
     """The whole tab; while a model trains it follows the training (every 3 s, through the one live primitive)."""
-    training = any(job is not None and job.state.active for job in map(current_job, SLOTS))
+    training = any(job is not None and job.state.active for job in map(current_job, (*SLOTS, TEACH_KEY)))
     live(lambda: _tab(config), active=training, every=3.0)

@@ -8,7 +8,7 @@ import streamlit as st
 from core.errors import PlaygroundError
 from core.jobs import JobSnapshot, TrainingJob
 from core.labs import audio
-from core.labs.audio.config import CHANNELS
+from core.labs.audio.config import CHANNELS, SURE
 from core.viz.audio import confusion_figure, race_figure, voice_accuracy_figure
 from core.viz.curves import training_curves
 from ui.i18n import lang, show, t
@@ -20,6 +20,7 @@ from .common import digits
 
 CNN_KEY, RNN_KEY = "audio_cnn_job", "audio_rnn_job"
 SLOTS = {CNN_KEY: "cnn", RNN_KEY: "rnn"}
+TEACH_KEY = "audio_teach_job"  # the model taught the visitor's voice (tab 4)
 
 
 def job_config(key: str) -> audio.Config | None:
@@ -91,22 +92,24 @@ def _results(snap: JobSnapshot | None, slot: str, key: str) -> None:
     if snap is None:
         st.caption(t(f"audio.train.press_{slot}"))
         return
-    st.plotly_chart(training_curves(snap, lang=lang()), width="stretch", key=f"{key}_curves")
+    st.plotly_chart(training_curves(snap, val_name=t("audio.train.val_name"), lang=lang()), width="stretch",
+                    key=f"{key}_curves")
     view: audio.View | None = snap.view
     if view is None:
         return
     cols = st.columns(3)
     cols[0].metric(t("audio.train.test_accuracy"), f"{view.test_accuracy:.1%}", help=t("audio.train.test_help"))
-    if "val_accuracy" in snap.latest:
-        cols[1].metric(t("audio.train.val_accuracy"), f"{snap.latest['val_accuracy']:.1%}")
+    cols[1].metric(t("audio.train.recording_accuracy"), f"{view.recording_accuracy:.1%}",
+                   help=t("audio.train.recording_help"))
     cols[2].metric(t("audio.train.time"), t("audio.train.seconds", seconds=snap.wall_s))
+    st.caption(t("audio.train.sure", share=view.sure_share, accuracy=view.sure_accuracy, sure=SURE))
     st.plotly_chart(confusion_figure(view.confusion, view.labels, height=330, lang=lang()), width="stretch",
                     key=f"{key}_confusion")
 
 
 def _race_panel() -> None:
     def draw() -> bool:
-        snaps, per_voice, kinds = {}, {}, {}
+        snaps, per_voice, recording, kinds = {}, {}, {}, {}
         for key in SLOTS:
             job, config = current_job(key), job_config(key)
             if job is None or config is None:
@@ -115,14 +118,14 @@ def _race_panel() -> None:
             name = t(f"audio.models.{config.kind}")
             snaps[name], kinds[name] = (config.kind, snap), config.kind
             if snap.view is not None:
-                per_voice[name] = snap.view.per_voice()
+                per_voice[name], recording[name] = snap.view.per_voice(), snap.view.per_voice_recording()
         if not snaps:
             return False
         left, right = st.columns(2)
         left.plotly_chart(race_figure(snaps, lang=lang()), width="stretch", key="audio_race")
         if per_voice:
-            right.plotly_chart(voice_accuracy_figure(per_voice, kinds=kinds, lang=lang()), width="stretch",
-                               key="audio_voices")
+            right.plotly_chart(voice_accuracy_figure(per_voice, kinds=kinds, recording=recording, lang=lang()),
+                               width="stretch", key="audio_voices")
         return any(s.state.active for _, s in snaps.values())
 
     jobs = [current_job(key) for key in SLOTS]
@@ -146,14 +149,17 @@ def render(f: Form, config: audio.PageConfig) -> None:
     """The whole tab."""
     top = st.columns([1, 1, 1, 1.2], vertical_alignment="bottom")
     f.toggle("spec_augment", where=top[0])
-    f.slider("noisy_copies", where=top[1])
+    f.slider("copies", where=top[1])
     f.number("seed", where=top[2])
     top[3].button(t("audio.train.race"), icon=":material/sports_score:", type="primary", on_click=start_race,
                   args=(config,), width="stretch", help=t("audio.train.race_help"))
     data = digits(config.language)
     split = {s: data.split_voices(s) for s in ("train", "val", "test")}
+    speakers = data.speakers
+    test_speakers = sorted({speakers[i] for i in data.indices("test")})
     st.caption(t("audio.train.split", voices=len(split["train"]), clips=len(data.indices("train")),
-                 val=len(split["val"]), test=len(split["test"]), names=", ".join(split["test"])))
+                 val=len(split["val"]), test=len(split["test"]), names=", ".join(test_speakers)),
+               help=t("audio.train.split_help"))
     left, right = st.columns(2, gap="large")
     with left:
         _model_column(f, config, CNN_KEY)

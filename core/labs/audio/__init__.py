@@ -3,7 +3,8 @@ log-mel CNN raced against an MFCC LSTM / GRU on voices never heard in training, 
 
 - ``Config`` (one run) and ``PageConfig`` (the whole page, both racers) in :mod:`.config`;
 - features in :mod:`.features`, the trainer and its ``View`` in :mod:`.trainer`;
-- inspections (``predict_clip``, ``explain_clip`` …) in :mod:`.inspections`.
+- inspections (``predict_clip``, ``explain_clip`` …) in :mod:`.inspections`;
+- "Teach it your voice" — few-shot fine-tuning on a visitor's clips — in :mod:`.teach`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from core.explain.source import Explainable, private_copy
 from core.i18n import Message, Term
 from core.jobs import TrainingJob
 
-from .config import KINDS, Config, PageConfig, default_config, default_epochs
+from .config import KINDS, SURE, Config, PageConfig, TeachConfig, default_config, default_epochs
 from .features import FeatureParams
 from .inspections import (
     Explanation,
@@ -29,15 +30,27 @@ from .inspections import (
     silence_input,
     summary,
 )
+from .teach import (
+    TeachTrainer,
+    TeachView,
+    TrainedModel,
+    VisitorClips,
+    held_out,
+    make_teach_job,
+    make_teach_trainer,
+    readiness,
+    trained_model,
+)
 from .trainer import DigitTrainer, View, make_trainer, split_features, split_sizes
 
 PAUSE_UNWATCHED_S = 60.0  # a run whose page is closed pauses itself after this long
 
 __all__ = [
-    "KINDS", "PAUSE_UNWATCHED_S", "Config", "DigitTrainer", "Explanation", "FeatureParams", "ModelSummary",
-    "PageConfig", "Prediction", "View", "clip_input", "default_config", "default_epochs", "explain_clip",
-    "explainable", "make_job", "make_trainer", "predict_clip", "predict_proba", "silence_input", "split_features",
-    "split_sizes", "summary", "title",
+    "KINDS", "PAUSE_UNWATCHED_S", "SURE", "Config", "DigitTrainer", "Explanation", "FeatureParams", "ModelSummary",
+    "PageConfig", "Prediction", "TeachConfig", "TeachTrainer", "TeachView", "TrainedModel", "View", "VisitorClips",
+    "clip_input", "default_config", "default_epochs", "explain_clip", "explainable", "held_out", "make_job",
+    "make_teach_job", "make_teach_trainer", "make_trainer", "predict_clip", "predict_proba", "readiness",
+    "silence_input", "split_features", "split_sizes", "summary", "title", "trained_model",
 ]
 
 
@@ -58,8 +71,9 @@ def make_job(config: Config, *, threads: int | None = None, pause_unwatched_s: f
                        pause_unwatched_s=pause_unwatched_s, diverge_factor=3.0)
 
 
-def explainable(trainer: DigitTrainer) -> Explainable:
-    """The recogniser with its held-out test clips (log-mel bands or MFCC rows × frames) for the Explain page."""
+def explainable(trainer: DigitTrainer | TeachTrainer) -> Explainable:
+    """The recogniser (or the one taught a visitor's voice) with held-out test clips of the bundled voices (log-mel
+    bands or MFCC rows × frames) for the Explain page."""
     config = trainer.config
     x_test, y_test = trainer.test[0].detach().cpu(), trainer.test[1].detach().cpu()
     x_train = trainer.x.detach().cpu()
@@ -70,6 +84,8 @@ def explainable(trainer: DigitTrainer) -> Explainable:
     rows = Term("audio.units.mel_band" if config.input == "log-mel" else "audio.units.mfcc_row")
     card = {**config.card(), "model": {"kind": config.kind, "input": config.input, "rows": config.rows,
                                        "frames": config.frames}, "step": trainer.steps_done}
+    if isinstance(trainer, TeachTrainer):
+        card["taught"] = {**trainer.teach.card(), "clips": trainer.learned_from}
     return Explainable("audio", "grid", private_copy(trainer.model), spec, x_test, y_test,
                        Message("audio.describe", model=title(config), rows=config.rows, frames=config.frames,
                                row=rows, step=trainer.steps_done),

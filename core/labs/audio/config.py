@@ -33,8 +33,10 @@ CHANNELS = ((8, 16, 32), (16, 32, 64), (8, 16), (16, 32, 64, 64))  # the page's 
 N_FFTS = (64, 128, 256, 512, 1024)
 HOPS = (10, 20, 40, 80, 160, 256, 512)
 VIEWS = ("original", "noise", "shift", "pitch", "stretch", "all")
+MODES = ("head", "all")  # teaching: the classifier alone on frozen features, or every layer
 RNN_MELS = 40  # mel bands under the recurrent nets' MFCCs
 CLIP_NORM = 5.0
+SURE = 0.6  # a prediction below this probability is shown as "not sure"
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,8 @@ class Config(LabConfig):
     batch_size: int = setting(64, key="batch", low=1, high=1024)
     epochs: int = setting(10, key="epochs", low=1, high=200,
                           messages={"range": "audio.errors.epochs", "integer": "audio.errors.epochs"})
-    spec_augment: bool = setting(False, key="specaug")
-    noisy_copies: int = setting(0, key="noisy", low=0, high=3)
+    spec_augment: bool = setting(True, key="specaug")
+    copies: int = setting(2, key="copies", low=0, high=4)
     seed: int = setting(0, key="seed", low=0, high=999_999)
 
     def check(self) -> None:
@@ -120,9 +122,23 @@ def default_config(kind: str = "cnn", language: str = "en", **changes: Any) -> C
 _SAME: Any = object()
 
 
-def _like(name: str, key: str, default: Any = _SAME) -> Any:
-    """A page field declared exactly like ``Config.<name>`` (same range, label and messages), under ``key``."""
-    f = Config.field(name)
+@dataclass(frozen=True)
+class TeachConfig(LabConfig):
+    """How a visitor's own clips fine-tune a trained model ("Teach it your voice")."""
+
+    LAB: ClassVar[str] = "audio"
+
+    mode: str = setting("head", key="teach", choices=MODES)
+    steps: int = setting(80, key="teach_steps", low=5, high=1000)
+    lr: float = setting(1e-3, key="teach_lr", low=LEARNING_RATES[0], high=LEARNING_RATES[-1], grid=LEARNING_RATES)
+    copies: int = setting(6, key="teach_copies", low=0, high=16)
+    holdout: int = setting(1, key="teach_holdout", low=0, high=5)
+    seed: int = setting(0, key="teach_seed", low=0, high=999_999)
+
+
+def _like(name: str, key: str, default: Any = _SAME, cls: type[LabConfig] = Config) -> Any:
+    """A page field declared exactly like ``cls.<name>`` (same range, label and messages), under ``key``."""
+    f = cls.field(name)
     s = dataclasses.replace(f.setting, key=key, label=str(f.label))
     return setting(f.default if default is _SAME else default,
                    **{k.name: getattr(s, k.name) for k in dataclasses.fields(s)})
@@ -138,7 +154,7 @@ class PageConfig(LabConfig):
     # what both models train on
     language: str = _like("language", "speech")
     spec_augment: bool = _like("spec_augment", "specaug")
-    noisy_copies: int = _like("noisy_copies", "noisy")
+    copies: int = _like("copies", "copies")
     seed: int = _like("seed", "seed")
     # the CNN on log-mel spectrograms
     cnn_channels: tuple[int, ...] = _like("channels", "cnn_ch")
@@ -154,6 +170,12 @@ class PageConfig(LabConfig):
     rnn_mfcc: int = _like("n_mfcc", "rnn_mfcc")
     rnn_deltas: int = _like("deltas", "rnn_deltas")
     rnn_bidir: bool = _like("bidirectional", "rnn_bidir")
+    # "Teach it your voice"
+    teach_mode: str = _like("mode", "teach", cls=TeachConfig)
+    teach_steps: int = _like("steps", "teach_steps", cls=TeachConfig)
+    teach_lr: float = _like("lr", "teach_lr", cls=TeachConfig)
+    teach_copies: int = _like("copies", "teach_copies", cls=TeachConfig)
+    teach_holdout: int = _like("holdout", "teach_holdout", cls=TeachConfig)
     # "Listen and look": which bundled clip, its augmentations, the analysis settings
     digit: int = setting(7, key="digit", low=0, high=9, rebuild=False)
     voice: str = setting("", key="voice", max_len=40, rebuild=False)  # "" or unknown: the first voice
@@ -174,6 +196,7 @@ class PageConfig(LabConfig):
     def check(self) -> None:
         self.cnn().validate()
         self.rnn().validate()
+        self.teach().validate()
 
     @classmethod
     def repair(cls, values: dict, params, warnings: list) -> None:
@@ -183,7 +206,7 @@ class PageConfig(LabConfig):
                 values[name] = default_epochs(kind, values["language"])
 
     def _shared(self) -> dict[str, Any]:
-        return {"language": self.language, "spec_augment": self.spec_augment, "noisy_copies": self.noisy_copies,
+        return {"language": self.language, "spec_augment": self.spec_augment, "copies": self.copies,
                 "seed": self.seed}
 
     def cnn(self) -> Config:
@@ -196,6 +219,11 @@ class PageConfig(LabConfig):
         return dataclasses.replace(default_config(self.rnn_cell), hidden=self.rnn_hidden, epochs=self.rnn_epochs,
                                    lr=self.rnn_lr, readout=self.rnn_readout, n_mfcc=self.rnn_mfcc,
                                    deltas=self.rnn_deltas, bidirectional=self.rnn_bidir, **self._shared())
+
+    def teach(self) -> TeachConfig:
+        """How the "Teach it your voice" tab fine-tunes."""
+        return TeachConfig(mode=self.teach_mode, steps=self.teach_steps, lr=self.teach_lr, copies=self.teach_copies,
+                           holdout=self.teach_holdout, seed=self.seed)
 
     def analysis(self) -> FeatureParams:
         """The "Listen and look" analysis settings (not validated: ``validated()`` says what does not fit)."""
