@@ -60,3 +60,39 @@ def test_the_xor_challenge_needs_no_hidden_layer():
     feature = planar.Config(dataset="xor", features=("x1x2",), hidden=())
     assert "xor" in lesson.passed(*_run(feature, 800))
     assert "xor" not in lesson.passed(*_run(replace(feature, features=("x1", "x2")), 800))  # a line cannot
+
+
+def _scripted(step: int, baseline: float, **evals: list[float]):
+    """A run's snapshot as the page sees it, with chosen validation losses."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(step=step, evals={k.replace("__", "/"): v for k, v in evals.items()},
+                           view=SimpleNamespace(task=SimpleNamespace(baseline=baseline), diverged={}))
+
+
+def test_the_long_memory_challenge_needs_a_failing_rnn_and_a_succeeding_lstm():
+    from core.labs.sequences import Config
+
+    lesson = lessons_for("sequences")[0]
+    race = Config.for_task("memory", cells=("RNN", "LSTM"), seq_len=100)
+    good = _scripted(1200, 0.17, val_loss__RNN=[0.171, 0.168], val_loss__LSTM=[0.17, 0.0011])
+    assert "long" in lesson.passed(race, good)
+    lstm_stuck = _scripted(1200, 0.17, val_loss__RNN=[0.168], val_loss__LSTM=[0.15])
+    both_learn = _scripted(1200, 0.17, val_loss__RNN=[0.02], val_loss__LSTM=[0.001])
+    assert "long" not in lesson.passed(race, lstm_stuck) and "long" not in lesson.passed(race, both_learn)
+    assert "long" not in lesson.passed(replace(race, seq_len=50), good)  # the challenge says length 100
+
+
+def test_the_clipping_challenge_passes_only_with_clipping_on_a_real_run():
+    from core.labs import sequences
+
+    lesson = lessons_for("sequences")[0]
+    exploding = replace(sequences.PRESETS["exploding"], cells=("RNN",), steps=520)
+
+    def run(config):
+        job = sequences.make_job(config).start()
+        assert job.join(180)
+        return job.config, job.snapshot()
+
+    assert "clip" in lesson.passed(*run(replace(exploding, clip_norm=1.0)))
+    assert "clip" not in lesson.passed(*run(exploding))  # without clipping the RNN diverges

@@ -16,6 +16,7 @@ import streamlit as st
 
 from core import i18n
 from core.config import Field, LabConfig
+from core.errors import PlaygroundError
 
 from .i18n import LANG_KEY, lang, show, t
 
@@ -90,6 +91,18 @@ class Form(Generic[C]):
         wanted = {**config.to_query(), **shared, LANG_KEY: lang()}
         if st.query_params.to_dict() != wanted:
             st.query_params.from_dict(wanted)
+
+    def checked(self, config: C | None = None) -> C:
+        """``config`` (default: what the widgets show) validated and written into the address bar; a value that
+        cannot work shows its message and ends the page run there (nothing reaches a job)."""
+        config = config if config is not None else self.config()
+        try:
+            config.validate()
+        except PlaygroundError as exc:
+            st.error(show(exc), icon=":material/error:")
+            st.stop()
+        self.commit(config)
+        return config
 
     def replace(self, **changes: Any) -> C:
         return replace(st.session_state[self._memo], **changes)

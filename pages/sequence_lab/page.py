@@ -5,10 +5,10 @@ import functools
 
 import streamlit as st
 
-from core.errors import PlaygroundError
 from pages.sequence_lab import controls, views
-from ui.i18n import show, t
+from ui.i18n import t
 from ui.jobs import job_controls, live_panel
+from ui.lessons import lesson_panel
 from ui.settings import share_note
 
 st.title(t("sequences.page.title"))
@@ -16,14 +16,9 @@ st.markdown(t("sequences.page.lede"))
 
 form = controls.form()
 form.warnings()
+lesson_panel("sequences", form, controls.JOB)
 controls.preset_buttons(form)
-config = controls.settings(form)
-try:
-    config.validate()
-except PlaygroundError as exc:
-    st.error(show(exc), icon=":material/error:")
-    st.stop()
-form.commit(config)
+config = form.checked(controls.settings(form))
 changed = controls.follow_settings(config)
 job_controls(controls.JOB, functools.partial(controls.new_job, config), lab="sequences",
              play_label=t("sequences.page.start_race") if config.race else t("common.ui.train"))
