@@ -9,6 +9,7 @@ import io
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
@@ -40,7 +41,7 @@ def open_page(query: dict[str, str] | None = None, *, shelf: Shelf | None = None
         at.session_state["_playground_shelf"] = shelf
     at.run()
     if tab is not None:
-        at.session_state["cmp_tab"] = TABS[tab]
+        at.session_state["cmp_tab"], at.session_state["cmp__section"] = TABS[tab], tab
     at.switch_page(PAGE)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -175,3 +176,42 @@ def test_reimport_puts_a_good_bundle_on_the_shelf_and_refuses_bad_files(mlp):
     with torch.no_grad():
         assert torch.equal(imported.model(mlp.x_test[:8]), mlp.model(mlp.x_test[:8]))
     assert at.selectbox(key="cmp_model").value == entries[-1].id  # and became the page's model
+
+
+def _pictures(kind: str, n: int) -> list[tuple[str, bytes, str]]:
+    """``n`` little grey PNGs of a filled circle or square, at varying places and sizes."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(0 if kind == "circle" else 1)
+    files = []
+    for i in range(n):
+        image = Image.new("L", (32, 32), 0)
+        draw = ImageDraw.Draw(image)
+        x, y, r = (int(v) for v in rng.integers((9, 9, 5), (23, 23, 9)))
+        (draw.ellipse if kind == "circle" else draw.rectangle)((x - r, y - r, x + r, y + r), fill=255)
+        buf = io.BytesIO()
+        image.save(buf, format="PNG")
+        files.append((f"{kind}{i}.png", buf.getvalue(), "image/png"))
+    return files
+
+
+def test_few_shot_on_the_visitors_own_pictures():
+    at = open_page({"task": "fewshot", "k": "1,2", "repeats": "1", "pre": "20", "runsteps": "5", "rotation": "0"})
+    assert any("each method learns the new classes" in c.value for c in at.caption)  # the few-shot tab
+    at.toggle(key="cmp_own").set_value(True).run()
+    assert any("not part of the link" in c.value for c in at.caption)
+    at.text_input(key="cmp_own_name0").set_value("ring").run()
+    at.text_input(key="cmp_own_name1").set_value("box").run()
+    uploads = [u for u in at.get("file_uploader") if u.accept_multiple_files]
+    uploads[0].set_value(_pictures("circle", 8))
+    uploads[1].set_value(_pictures("square", 8))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("2 classes of yours (box, ring)" in s.value for s in at.success)
+    at.button(key="cmp_job_fewshot__play").click().run()
+    job = at.session_state["cmp_job_fewshot"]
+    assert job.join(timeout=90)
+    view = job.snapshot().view
+    assert isinstance(view, compress.FewShotView) and view.new_classes == ("box", "ring")
+    assert len(view.base_classes) == 10 and view.runs_done == view.runs_total == 2 * 3
+    assert np.isfinite(view.mean).all() and view.chance == 0.5

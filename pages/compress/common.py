@@ -77,13 +77,20 @@ def kb(n: float) -> str:
 
 # ---------------------------------------------------------------------------------------------- sections
 TAB_KEY = "cmp_tab"
+SECTION_KEY = "cmp__section"  # the open tab by name (its label changes with the language)
 TASK_SECTION = {"finetune": "prune", "distill": "distill", "fewshot": "fewshot"}  # the tab of each job's task
+
+
+def open_section(f: Form) -> str:
+    """The tab to show: the one the visitor opened last, else the one of the link's task."""
+    return st.session_state.get(SECTION_KEY) or TASK_SECTION[f.value("task")]
 
 
 def tab_changed(f: Form, labels: dict[str, str]) -> None:
     """Opening the tab of a kind of training makes it the link's task (a shared link opens that tab)."""
     label = st.session_state.get(TAB_KEY)
     section = next((name for name, text in labels.items() if text == label), None)
+    st.session_state[SECTION_KEY] = section
     task = next((task for task, name in TASK_SECTION.items() if name == section), None)
     if task is not None:
         st.session_state[f.key("task")] = task

@@ -21,7 +21,7 @@ form.warnings()
 chosen = source.choose()
 
 labels = {name: f"{icon} {t(f'compress.page.tab_{name}')}" for name, (icon, _) in SECTIONS.items()}
-tabs = st.tabs(list(labels.values()), key=common.TAB_KEY, default=labels[common.TASK_SECTION[form.value("task")]],
+tabs = st.tabs(list(labels.values()), key=common.TAB_KEY, default=labels[common.open_section(form)],
                on_change=common.tab_changed, args=(form, labels))
 for tab, (_, render) in zip(tabs, SECTIONS.values(), strict=True):
     if tab.open:

@@ -46,6 +46,7 @@ def _pinned(entry_id: int, step: int) -> tuple[Explainable | None, int]:
         model = shelf().explainable(entry_id)
         if model is None:
             return None, step
+        pins.clear()  # only the model on the page is kept (another one is copied again when picked again)
         pins[entry_id] = (model, step)
     return pins[entry_id]
 
