@@ -59,6 +59,12 @@ class PageConfig(craft.Config):
         waiting = self.experiment == "csv" and not self.label
         craft.Config.check(replace(self, experiment="digits") if waiting else self)
 
+    @classmethod
+    def repair(cls, values: dict[str, Any], params, warnings: list) -> None:
+        """The part shown decides the experiment (a link may say otherwise)."""
+        super().repair(values, params, warnings)
+        values["experiment"] = EXPERIMENT[values["tab"]]
+
     def core(self) -> craft.Config:
         """The lab's own config (what jobs, figures and model cards get), experiment set by the part shown."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(craft.Config)}
