@@ -215,3 +215,16 @@ def test_few_shot_on_the_visitors_own_pictures():
     assert isinstance(view, compress.FewShotView) and view.new_classes == ("box", "ring")
     assert len(view.base_classes) == 10 and view.runs_done == view.runs_total == 2 * 3
     assert np.isfinite(view.mean).all() and view.chance == 0.5
+
+
+def test_pruned_view_is_what_pruning_alone_does(mlp):
+    from core.compress.measure import saved_bytes, score
+    from core.compress.prune import finalize, prune_model, sparse_state
+
+    view = compress.pruned_view(mlp, "global", 0.7)
+    pruned = finalize(prune_model(mlp.model, 0.7, "global"))
+    assert view.step == 0 and view.sparsity == pytest.approx(0.7, abs=1e-3)
+    assert view.pruned_score == view.score == score(pruned, mlp.x_test, mlp.y_test)
+    assert view.dense_score == score(mlp.model, mlp.x_test, mlp.y_test) > view.pruned_score
+    assert view.sparse_bytes == saved_bytes(sparse_state(pruned)) < view.dense_bytes == saved_bytes(mlp.model)
+    assert int(round(float((view.layer_sparsity * view.layer_sizes).sum()))) == round(0.7 * view.layer_sizes.sum())
