@@ -41,6 +41,7 @@ PAGES: list[PageInfo] = [
     PageInfo("sequence_lab", ":material/timeline:", "sequences", lab="sequences"),
     PageInfo("attention_lab", ":material/visibility:", "language", lab="attention"),
     PageInfo("audio_lab", ":material/graphic_eq:", "audio", lab="audio"),
+    PageInfo("generative_lab", ":material/auto_awesome:", "generative", lab="generative"),
     PageInfo("explain", ":material/psychology_alt:", "explain"),
     PageInfo("compress", ":material/compress:", "deploy", lab="compress"),
 ]
