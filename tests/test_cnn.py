@@ -468,6 +468,18 @@ def test_the_first_filters_shown_are_the_ones_training_starts_from(digits8):
     assert len(pickle.dumps(after)) < 1_000_000
 
 
+def test_the_same_seed_trains_the_same_network_whatever_else_draws_random_numbers(digits8):
+    config = vision.Config(digit_size=8, seed=3)  # dropout 0.2: masks are drawn at every step
+    runs = []
+    for noise in (0, 1000):
+        trainer = build_seeded(functools.partial(vision.make_trainer, config, digits8), config.seed)
+        for _ in range(6):
+            torch.rand(noise)  # another job (or the page) using torch's shared generator meanwhile
+            trainer.train_step()
+        runs.append(trainer.model.classifier.out.weight.detach().clone())
+    torch.testing.assert_close(runs[0], runs[1], rtol=0, atol=0)
+
+
 def test_inspections_and_explainable_read_the_real_model(digits8):
     config = vision.Config(digit_size=8, epochs=1)
     trainer = build_seeded(functools.partial(vision.make_trainer, config, digits8), config.seed)

@@ -280,13 +280,20 @@ class VisionTrainer(SupervisedTrainer):
         self.total_steps = config.epochs * self.steps_per_epoch
         self.eval_every = max(1, self.steps_per_epoch // _evals_per_epoch(self.steps_per_epoch))
         self.steps = 0
+        # Dropout draws from torch's process-wide generator, which other threads use too: keep a private state
+        # (seeded like the weights when the job builds this trainer) so the same seed gives the same run.
+        self._rng = torch.get_rng_state()
 
     def train_step(self) -> dict[str, float]:
         progress = min(1.0, self.steps / max(1, self.total_steps))
         for group in self.optimizer.param_groups:
             group["lr"] = self.config.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
         self.steps += 1
-        return super().train_step()
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(self._rng)
+            out = super().train_step()
+            self._rng = torch.get_rng_state()
+        return out
 
     def snapshot(self) -> View:
         return View(tuple(conv_filters(self.model)), self.steps)
