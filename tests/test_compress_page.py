@@ -228,3 +228,14 @@ def test_pruned_view_is_what_pruning_alone_does(mlp):
     assert view.dense_score == score(mlp.model, mlp.x_test, mlp.y_test) > view.pruned_score
     assert view.sparse_bytes == saved_bytes(sparse_state(pruned)) < view.dense_bytes == saved_bytes(mlp.model)
     assert int(round(float((view.layer_sparsity * view.layer_sizes).sum()))) == round(0.7 * view.layer_sizes.sum())
+
+
+def test_a_shelf_backbone_that_reads_other_inputs_is_refused_before_the_job(mlp):
+    from core.errors import DataError
+
+    with pytest.raises(DataError, match=r"reads inputs of shape \[64\], but these images are \[1, 16, 16\]"):
+        compress.make_job(compress.Config(task="fewshot", backbone="shelf"), mlp)
+    at = open_page({"task": "fewshot", "backbone": "shelf"}, shelf=shelf_with(mlp))
+    at.button(key="cmp_job_fewshot__play").click().run()
+    assert any("reads inputs of shape [64]" in e.value for e in at.error)
+    assert "cmp_job_fewshot" not in at.session_state  # nothing was submitted

@@ -249,12 +249,24 @@ class FewShotTrainer(FewShotSweep):
         data = fewshot_data(config, new_classes)
         backbone = None
         if config.backbone == "shelf":
-            source = _require(source)
-            if source.kind != "image" or tuple(source.spec.shape) != data.input_shape:
-                raise DataError("compress.errors.backbone_shape", shape=list(source.spec.shape),
-                                needed=list(data.input_shape))
-            backbone = source.model
+            backbone = _check_backbone(_require(source), data.input_shape).model
         super().__init__(data, config.plan(), backbone=backbone)
+
+
+FEWSHOT_SHAPES = {"digits": (1, 16, 16), "shapes": (3, 32, 32)}  # the pictures of each built-in few-shot set
+
+
+def fewshot_shape(config: Config, new_classes: ImageDataset | None = None) -> tuple[int, ...]:
+    """The input shape of a few-shot run (the visitor's pictures decide it when there are some)."""
+    if new_classes is not None:
+        return (new_classes.channels, new_classes.size, new_classes.size)
+    return FEWSHOT_SHAPES[config.fewshot_data]
+
+
+def _check_backbone(source: Explainable, shape: tuple[int, ...]) -> Explainable:
+    if source.kind != "image" or tuple(source.spec.shape) != tuple(shape):
+        raise DataError("compress.errors.backbone_shape", shape=list(source.spec.shape), needed=list(shape))
+    return source
 
 
 def fewshot_data(config: Config, new_classes: ImageDataset | None = None) -> FewShotData:
@@ -300,6 +312,8 @@ def make_job(config: Config, source: Explainable | None = None, new_classes: Ima
         raise ConfigError("compress.errors.speed", value=speed, choices=", ".join(SPEEDS))
     if config.needs_source:
         source = _require(source)
+    if config.task == "fewshot" and config.backbone == "shelf":
+        _check_backbone(source, fewshot_shape(config, new_classes))
     if config.task in ("finetune", "distill"):
         x, y = train_split(source)
         if config.task == "distill" and not is_classification(y):

@@ -71,6 +71,8 @@ def pruning(f: Form, chosen: Chosen) -> None:
     if config is None:
         return
     model = chosen.model
+    if len(model.x_test) == 0:
+        st.info(t("compress.page.no_test_info"), icon=":material/dataset:")
     try:
         result = memo("sweep", chosen.token, compress.sweep, model)
         view = memo("prune_preview", (*chosen.token, config.prune_method, config.sparsity), compress.pruned_view,
@@ -107,6 +109,8 @@ def quantization(f: Form, chosen: Chosen) -> None:
     if settled(f) is None:
         return
     st.caption(t("compress.page.quant_intro"))
+    if len(chosen.model.x_test) == 0:
+        st.info(t("compress.page.no_test_info"), icon=":material/dataset:")
     try:
         with st.spinner(t("compress.page.measuring")):
             table = memo("quant", chosen.token, compress.quantization, chosen.model)
