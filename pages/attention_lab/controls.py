@@ -13,12 +13,14 @@ from core.i18n import Term
 from core.jobs import TrainingJob
 from core.labs import attention as A
 from ui.i18n import t
-from ui.jobs import current_job
+from ui.jobs import current_job, reset_job
 from ui.settings import Form
 
 PREFIX = "att"
 JOB = "att_job"
 STARTED = "att_job_config"  # the settings the current run trains with (live changes applied)
+TWIN = "att_twin"  # the other family (BERT-style ↔ GPT-style) on the same text, trained side by side
+FAMILY = {"masked_lm": "causal_lm", "causal_lm": "masked_lm"}
 SPEED = "att_speed"
 LIVE = tuple(f.name for f in A.Config.declared() if not f.setting.rebuild)  # applied to a running model
 
@@ -37,6 +39,15 @@ def new_job(config: A.Config) -> TrainingJob:
     job = A.make_job(config, speed=st.session_state.get(SPEED, default_speed(config.task)))
     st.session_state[STARTED] = config
     return job
+
+
+def twin_config(config: A.Config) -> A.Config:
+    """The same experiment for the other language-model family (only the task differs)."""
+    return replace(config, task=FAMILY[config.task], probe="")
+
+
+def new_twin_job(config: A.Config) -> TrainingJob:
+    return A.make_job(twin_config(config), speed=st.session_state.get(SPEED, default_speed(config.task)))
 
 
 def run_config(config: A.Config) -> A.Config:
@@ -65,11 +76,13 @@ def _apply_preset(f: Form) -> None:
     name = st.session_state.get(f"{PREFIX}_preset")
     if name in A.PRESETS:
         preset = A.PRESETS[name]
+        reset_job(TWIN)
         f.apply(replace(preset, custom_text=f.value("custom_text")))  # the visitor's pasted text stays
         st.session_state[SPEED] = default_speed(preset.task)
 
 
 def _task_changed(f: Form) -> None:
+    reset_job(TWIN)  # it was the other family of the previous task
     st.session_state[SPEED] = default_speed(f.value("task"))
     st.session_state[f.key("probe")] = ""  # an input for one task rarely fits another
 
@@ -136,9 +149,10 @@ def model_settings(f: Form) -> None:
 
 
 def _set_speed() -> None:
-    job = current_job(JOB)
-    if job is not None:
-        job.step_delay_s = A.SPEEDS[st.session_state[SPEED]]
+    for key in (JOB, TWIN):
+        job = current_job(key)
+        if job is not None:
+            job.step_delay_s = A.SPEEDS[st.session_state[SPEED]]
 
 
 def speed_control(task: str) -> None:

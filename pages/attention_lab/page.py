@@ -13,7 +13,7 @@ from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
 from ui.settings import share_note
 
-head, how = st.columns([5, 1.4], vertical_alignment="bottom")
+head, how = st.columns([5.5, 1.7], vertical_alignment="bottom")
 head.title(t("attention.page.title"))
 with how.popover(t("attention.page.how_title"), icon=":material/school:", width="stretch"):
     st.markdown(t("attention.help.attention"))
@@ -62,6 +62,10 @@ if which == "generate":  # the sampling settings, the live next-character chart 
     panel, generated = st.columns([1.1, 1], gap="medium")
     with generated:
         views.generation_panel(config)
-with panel:
-    live_panel(controls.JOB, functools.partial(views.render, which=which, config=config, changed=changed), every=1.0)
+if which == "compare":  # this run and its twin of the other family, side by side
+    views.compare_view(config)
+else:
+    with panel:
+        live_panel(controls.JOB, functools.partial(views.render, which=which, config=config, changed=changed),
+                   every=1.0)
 share_note()

@@ -8,6 +8,7 @@ of the lab, so the job may run in another process).
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from core.data.tokens import find_blanks
+from core.data.tokens import BLANKS, find_blanks
 from core.errors import PlaygroundError
 from core.i18n import Term
 from core.jobs import JobSnapshot, JobState
@@ -35,9 +36,10 @@ from core.viz.attention import (
 from core.viz.curves import thin
 from ui.display import chart
 from ui.i18n import lang, show, t
-from ui.jobs import current_job
+from ui.jobs import current_job, job_controls, status_line
+from ui.live import live
 
-from .controls import JOB, run_config
+from .controls import FAMILY, JOB, TWIN, new_twin_job, run_config
 
 FRESH = "att_fresh"  # (job id, step, settings) → the view taken then, for a paused or finished run
 GENERATED = "att_generated"
@@ -46,13 +48,13 @@ SHOWN_HEATMAPS = 8  # layers × heads drawn at once before the page asks which l
 
 def views_for(task: str) -> list[str]:
     """The views a task offers (``attention.page.view_<name>``)."""
-    extra = {"masked_lm": ["fill"], "causal_lm": ["generate"]}.get(task, [])
+    extra = {"masked_lm": ["fill", "compare"], "causal_lm": ["generate", "compare"]}.get(task, [])
     return ["attention", *extra, "training", "inside"]
 
 
-def inspect_job(fn: Callable[..., Any], *args: Any) -> Any:
+def inspect_job(fn: Callable[..., Any], *args: Any, key: str = JOB) -> Any:
     """``job.inspect(fn, *args)`` with a failure shown as a message (None when it could not run)."""
-    job = current_job(JOB)
+    job = current_job(key)
     if job is None:
         return None
     try:
@@ -158,20 +160,21 @@ def _metrics(snap: JobSnapshot, cfg: A.Config, chance: float) -> None:
         items.insert(1, ("val_exact", "{:.1%}"))
     if cfg.task == "reversal":
         items.insert(2, ("val_mirror", "{:.2f}"))
+    st.caption(t("attention.page.metrics_caption", every=A.EVAL_EVERY))
     cols = st.columns(len(items) + (1 if cfg.race else 0) + 1)
     for col, (name, fmt) in zip(cols, items, strict=False):
         value = _last(ev, name)
         delta = None
         if name == "val_loss" and value is not None:
             delta = f"{value - chance:+.3f}"
-        col.metric(t(f"attention.metrics.{name}"), fmt.format(value) if value is not None else "–", delta=delta,
+        col.metric(t(f"attention.page.metric_{name}"), fmt.format(value) if value is not None else "–", delta=delta,
                    delta_color="inverse", help=t(f"attention.page.metric_help_{name}"))
     if cfg.race:
         value = _last(ev, "val_accuracy/LSTM")
         cols[len(items)].metric(t("attention.page.lstm_accuracy"), f"{value:.1%}" if value is not None else "–",
                                 help=t("attention.help.race"))
     what = "baseline_digits" if cfg.digit_task else "baseline_text"
-    cols[-1].metric(t(f"attention.metrics.{what}"), f"{chance:.3f}", help=t(f"attention.page.{what}_help"))
+    cols[-1].metric(t(f"attention.page.metric_{what}"), f"{chance:.3f}", help=t(f"attention.page.{what}_help"))
 
 
 def training_view(snap: JobSnapshot | None, cfg: A.Config) -> None:
@@ -203,10 +206,21 @@ def inside_view(view: A.View) -> None:
 
 
 # ----------------------------------------------------------------------------- the language models
+def example_line(cfg: A.Config) -> str:
+    """The longest of the text's first lines (at most the context)."""
+    return max(cfg.corpus().text.splitlines()[:8], key=len).strip()[: cfg.context]
+
+
 def example_with_blanks(cfg: A.Config) -> str:
-    """The start of the text with about one letter in six blanked out (the fill-in's example)."""
-    text = " ".join(cfg.corpus().text[: 2 * cfg.context].split())[: cfg.context]
-    return "".join("_" if i % 6 == 3 and ch.isalnum() else ch for i, ch in enumerate(text))
+    """The example line with about one letter in five blanked out (the fill-in's example)."""
+    return "".join("_" if i % 5 == 2 and ch.isalnum() else ch for i, ch in enumerate(example_line(cfg)))
+
+
+def _marked(text: str, marks: set[int], style: str) -> str:
+    """``text`` as HTML in a monospace box, the characters at ``marks`` styled."""
+    chars = "".join(f"<span style='{style}'>{html.escape(ch)}</span>" if i in marks else html.escape(ch)
+                    for i, ch in enumerate(text))
+    return f"<div style='font-family:monospace;font-size:1.1rem;white-space:pre-wrap'>{chars}</div>"
 
 
 def fill_view(cfg: A.Config) -> None:
@@ -219,12 +233,10 @@ def fill_view(cfg: A.Config) -> None:
             st.info(t("attention.page.press_train"), icon=":material/play_circle:")
         return
     marks = set(result.blanks)
-    shown = "".join(f"<b style='color:#d62728'>{html.escape(ch)}</b>" if i in marks else html.escape(ch)
-                    for i, ch in enumerate(result.filled))
     st.markdown(t("attention.page.fill_read"))
-    st.code(result.text, language=None, wrap_lines=True)
+    st.html(_marked(result.text, marks, "color:#888"))
     st.markdown(t("attention.page.fill_answer"))
-    st.html(f"<div style='font-family:monospace;font-size:1.1rem;white-space:pre-wrap'>{shown}</div>")
+    st.html(_marked(result.filled, marks, "color:#d62728;font-weight:bold;text-decoration:underline"))
     chart(fill_in_figure(result.candidates[:8], result.probs[:8], lang=lang()), key="att_fill")
     if len(result.candidates) > 8:
         st.caption(t("attention.page.fill_more", n=len(result.candidates)))
@@ -274,6 +286,66 @@ def generation_panel(cfg: A.Config) -> None:
         f = g.first
         chart(next_token_figure(f.labels, f.raw, f.final, f.kept, chosen=f.chosen, lang=lang(), height=280),
               key="att_first_draw")
+
+
+# ----------------------------------------------------------------------------- BERT-style vs GPT-style
+def _family_jobs(config: A.Config) -> dict[str, str]:
+    """Family (``masked_lm`` / ``causal_lm``) → the job key that trains it: this page's run and its twin."""
+    cfg = run_config(config)
+    return {cfg.task: JOB, FAMILY[cfg.task]: TWIN}
+
+
+def _side(task: str, key: str, shown: str, layer: int, head: int) -> None:
+    st.markdown(t(f"attention.page.family_{task}"))
+    job = current_job(key)
+    snap = job.snapshot() if job is not None else None
+    if snap is None:
+        st.info(t("attention.page.twin_press" if key == TWIN else "attention.page.press_train"),
+                icon=":material/play_circle:")
+        return
+    status_line(snap)
+    loss = _last(snap.evals, "val_loss")
+    if loss is not None:
+        st.caption(t("attention.page.side_loss", loss=loss, label=job.config.label() if job.config else ""))
+    maps = inspect_job(A.attention_maps, shown, key=key)
+    if maps is None:
+        return
+    layer, head = min(layer, maps.weights.shape[0] - 1), min(head, maps.weights.shape[1] - 1)
+    fig = attention_heatmaps(maps.weights[layer:layer + 1, head:head + 1], maps.tokens, lang=lang(), cell_px=420)
+    fig.update_annotations(text=t("attention.figures.head_title", layer=layer + 1, head=head + 1), yshift=14)
+    fig.update_layout(title_text=t("attention.page.side_full" if maps.mask.all() else "attention.page.side_causal"))
+    chart(fig, key=f"att_compare_{task}")
+
+
+def compare_view(config: A.Config) -> None:
+    """The masked LM and the causal LM on the same text and settings, side by side, on the same input."""
+    st.caption(t("attention.help.bert_gpt"))
+    cfg = run_config(config)
+    jobs = _family_jobs(config)
+    row = st.columns([2.2, 1, 1], vertical_alignment="bottom")
+    with row[0]:
+        job_controls(TWIN, functools.partial(new_twin_job, cfg), lab="attention", compact=True,
+                     play_label=t("attention.page.twin_train", family=t(f"attention.page.short_{FAMILY[cfg.task]}")))
+    layer = row[1].selectbox(t("attention.page.layer"), range(cfg.layers), index=cfg.layers - 1,
+                             format_func=lambda i: t("attention.page.layer_n", n=i + 1), key="att_compare_layer")
+    head = row[2].selectbox(t("attention.page.head"), range(cfg.heads), key="att_compare_head",
+                            format_func=lambda i: t("attention.page.head_n", n=i + 1))
+    if cfg.probe:  # the visitor's text: the GPT-style side reads it without the blanks
+        texts = {"masked_lm": cfg.probe,
+                 "causal_lm": functools.reduce(lambda s, b: s.replace(b, ""), BLANKS, cfg.probe)}
+    else:
+        texts = {"masked_lm": example_with_blanks(cfg), "causal_lm": example_line(cfg)}
+    st.caption(t("attention.page.compare_input", bert=texts["masked_lm"], gpt=texts["causal_lm"]))
+    active = any((j := current_job(k)) is not None and j.state.active for k in jobs.values())
+
+    def draw() -> bool:
+        cols = st.columns(2, gap="medium")
+        for col, task in zip(cols, ("masked_lm", "causal_lm"), strict=True):
+            with col:
+                _side(task, jobs[task], texts[task], layer or 0, head or 0)
+        return any((j := current_job(k)) is not None and j.state.active for k in jobs.values())
+
+    live(draw, active=active, every=1.5)
 
 
 # ----------------------------------------------------------------------------- the panel
