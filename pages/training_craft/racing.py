@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
 from core.jobs import JobSnapshot
 from core.labs import craft
@@ -29,8 +30,18 @@ def cached_grid(surface: str) -> craft.SurfaceGrid:
 
 
 def start_view(config: craft.Config) -> craft.RaceView:
-    """The race before its first step (every optimizer at the start)."""
-    return craft.RaceTrainer(config.surface, config.start, config.race_rates(), 1).snapshot()
+    """The race before its first step: every optimizer at the start (no ``torch.optim`` here: the first optimizer
+    a process builds imports torch's compiler stack, seconds the page should not wait)."""
+    surface = craft.SURFACES[config.surface]
+    rates = config.race_rates()
+    k = len(rates)
+    x, y = config.start
+    height = float(surface.fn(torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)))
+    never = np.full(k, -1, dtype=np.int64)
+    return craft.RaceView(config.surface, tuple(rates), tuple(rates.values()), 0,
+                          np.tile(np.float32([x, y]), (k, 1, 1)), np.full((k, 1), height, dtype=np.float32), never,
+                          never.copy(), np.asarray(surface.minima, dtype=np.float64), surface.box, surface.radius,
+                          surface.f_min)
 
 
 def _rates_input(f: Form) -> None:
