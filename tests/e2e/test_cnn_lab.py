@@ -24,12 +24,12 @@ FILTER_STEP = r"""(minimum) => {
 }"""
 
 
-def open_lab(page, app_url):
-    open_page(page, app_url, "cnn_lab", "CNN lab")
+def open_lab(page, app_url, query: str = ""):
+    open_page(page, app_url, f"cnn_lab{query}", "CNN lab")
 
 
 def test_training_changes_the_filter_grid_and_drawing_gets_a_prediction(page, app_url):
-    open_lab(page, app_url)
+    open_lab(page, app_url, "?slow=1&epochs=40")  # slow motion, long enough to be still running when paused
     page.get_by_text("random initialisation (before training)").wait_for(timeout=30_000)
     page.wait_for_function(FILTER_DATA, timeout=30_000)
     before = page.evaluate(FILTER_DATA)
