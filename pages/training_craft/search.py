@@ -88,7 +88,7 @@ def running() -> bool:
 # ---------------------------------------------------------------------------------------------- the page part
 def live(config: craft.Config) -> None:
     active = running()
-    cols = st.columns([2.2, 1, 3], vertical_alignment="center")
+    cols = st.columns([2.6, 1, 2.6], vertical_alignment="center")
     cols[0].button(t("craft.page.start_search", method=t(f"craft.methods.{config.method}"), n=config.budget),
                    key="craft_search_start", on_click=_start, args=(config,), disabled=active, type="primary",
                    icon=":material/play_arrow:", width="stretch")
@@ -122,7 +122,7 @@ def _draw(parallel: int) -> bool:
     finished = sum(s == "complete" for s in view.state)
     if finished:
         cols = st.columns([1.5, 1])
-        cols[0].plotly_chart(optuna_parallel(search.study, lang=lang()), key="craft_parallel_fig",
+        cols[0].plotly_chart(_in_words(optuna_parallel(search.study, lang=lang())), key="craft_parallel_fig",
                              config=common.CHART)
         importance = _importance(search, finished)
         if importance is not None:
@@ -165,8 +165,31 @@ def _importance(search: craft.Search, finished: int):
     figure = None
     if finished >= 2:
         try:
-            figure = optuna_importance(search.study, lang=lang())
+            figure = _in_words(optuna_importance(search.study, lang=lang()))
         except (ValueError, RuntimeError, ZeroDivisionError, optuna.exceptions.OptunaError):
             figure = None
     st.session_state[IMPORTANCE] = (stamp, figure)
     return figure
+
+
+def _name(text: str) -> str:
+    """optuna's name for a hyperparameter or the score, in the visitor's language."""
+    if text in craft.PARAMS:
+        return t(f"craft.viz.param_{text}")
+    return t("craft.viz.score") if text == "Objective Value" else text
+
+
+def _in_words(fig):
+    """optuna's own figures name the axes after the code (``batch_size``, "Objective Value"): use the page's words."""
+    axis = fig.layout.xaxis
+    if axis.ticktext:
+        axis.ticktext = [_name(x) for x in axis.ticktext]
+    for trace in fig.data:
+        colorbar = getattr(getattr(trace, "marker", None), "colorbar", None)
+        if colorbar is not None and colorbar.title.text:
+            colorbar.title.text = _name(colorbar.title.text)
+        if getattr(trace, "orientation", None) == "h" and trace.y is not None:
+            trace.y = [_name(y) for y in trace.y]
+    if fig.layout.yaxis.title.text == "Hyperparameter":
+        fig.layout.yaxis.title.text = t("craft.page.hyperparameter")
+    return fig
