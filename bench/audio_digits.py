@@ -1,4 +1,4 @@
-"""Spoken digits on unseen voices: the audio lab's default CNN (log-mel) and LSTM (MFCC) trained through
+"""Spoken digits on unseen voices: the audio lab's default CNN (log-mel) and recurrent net (MFCC GRU) trained through
 ``TrainingJob`` exactly as the page does, one after the other, then both at once (the race).
 
 Prints, per model: accuracy on the clean unseen test voices and on their recording-like versions (room, microphone,
@@ -9,7 +9,7 @@ accuracy. The target: CNN ≥ 90 % clean test accuracy in ≤ 60 s.
 ``--predict DIR`` trains the page's default CNN exactly as the page does, then prints for every ``.wav`` file in DIR
 (sorted by name) a line ``<file name> <predicted digit> <probability>`` and, last, ``predicted=<n>``.
 
-    python bench/audio_digits.py [--threads N] [--no-race] [--kinds cnn lstm gru] [--language en|zh]
+    python bench/audio_digits.py [--threads N] [--no-race] [--kinds cnn gru lstm] [--language en|zh]
     python bench/audio_digits.py --predict DIR [--threads N]
 """
 
@@ -101,7 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads per job (the app gives each job cores // capacity: 1 on a 2-core box)")
-    parser.add_argument("--kinds", nargs="+", default=["cnn", "lstm"])
+    parser.add_argument("--kinds", nargs="+", default=["cnn", audio.PageConfig().rnn_cell],
+                        help="the page's two racers by default")
     parser.add_argument("--language", default="en", choices=["en", "zh"])
     parser.add_argument("--no-race", action="store_true")
     parser.add_argument("--predict", type=Path, metavar="DIR", help="predict every .wav file in DIR")

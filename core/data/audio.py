@@ -502,7 +502,8 @@ def recording_like(waves: np.ndarray, seed: int = 0, settings: Recording = RECOR
 
 # ---------------------------------------------------------------------------------------------- is it speech?
 QUIET_DB = -50.0  # loudest 32 ms frame below this (dBFS): nothing anyone said
-VOICED_S = 0.05  # at least this long voiced: periodic at a pitch of 60–400 Hz
+VOICED_S = 0.03  # at least this long voiced (periodic at a pitch of 60–400 Hz) …
+VOICED_SHARE = 0.06  # … and at least this share of the sound (noise has a voiced-looking frame now and then)
 MIN_CHANGE = 0.06  # mean spectral change between neighbouring frames: speech never holds still
 ACTIVE_DB = 30.0  # frames within this of the loudest one are the sound being judged
 
@@ -515,13 +516,14 @@ class SpeechCheck:
 
     peak_db: float
     voiced_s: float
+    voiced_share: float  # of the frames within ACTIVE_DB of the loudest
     change: float
 
     def problem(self) -> str | None:
         """The catalogue key of what is wrong with the clip as a spoken word, or None."""
         if self.peak_db < QUIET_DB:
             return "audio.errors.too_quiet"
-        if self.voiced_s < VOICED_S:
+        if self.voiced_s < VOICED_S or self.voiced_share < VOICED_SHARE:
             return "audio.errors.no_voice"
         if self.change < MIN_CHANGE:
             return "audio.errors.steady"
@@ -553,4 +555,4 @@ def speech_check(wave: np.ndarray, sample_rate: int = SAMPLE_RATE) -> SpeechChec
     spec = np.log1p(np.abs(np.fft.rfft(frames[active] * window, axis=1)) * (1000 / (np.abs(wave).max() + 1e-12)))
     spec /= np.linalg.norm(spec, axis=1, keepdims=True) + 1e-12
     change = float(np.mean(np.linalg.norm(np.diff(spec, axis=0), axis=1))) if len(spec) > 1 else 0.0
-    return SpeechCheck(peak, float(voiced.sum() * hop / sample_rate), change)
+    return SpeechCheck(peak, float(voiced.sum() * hop / sample_rate), float(voiced.sum() / active.sum()), change)

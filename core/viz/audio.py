@@ -19,7 +19,7 @@ from core.jobs import JobSnapshot
 SPECTRO_SCALE = [[i / 9, c] for i, c in enumerate(["#05020f", "#180f3d", "#440f76", "#721f81", "#9e2f7f", "#cd4071",
                                                      "#f1605d", "#fd9668", "#feca8d", "#fcfdbf"])]
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
-RACE_COLORS = {"cnn": "#1f77b4", "lstm": "#d62728", "gru": "#2ca02c"}
+RACE_COLORS = {"cnn": "#1f77b4", "lstm": "#d62728", "gru": "#2ca02c", "taught": "#9467bd"}  # taught: your voice
 
 
 def _t(name: str, lang: str, **params: object) -> str:
@@ -136,8 +136,8 @@ def mfcc_figure(values: np.ndarray, times: np.ndarray, n_mfcc: int, deltas: int,
 
 def probability_figure(probs: dict[str, np.ndarray], labels: Sequence[str], *, kinds: dict[str, str] | None = None,
                        height: int = 280, lang: str = "en") -> go.Figure:
-    """Class probabilities of one or more models (``kinds``: name → "cnn" / "lstm" / "gru" for the colours),
-    grouped bars per digit."""
+    """Class probabilities of one or more models (``kinds``: name → "cnn" / "lstm" / "gru" / "taught" for the
+    colours), grouped bars per digit."""
     fig = go.Figure()
     for name, p in probs.items():
         kind = (kinds or {}).get(name, "cnn")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.data.audio import SAMPLE_RATE, add_noise, pitch_shift, time_shift, time_stretch
+from core.data.audio import SAMPLE_RATE, add_noise, fit_clip, pitch_shift, recording_like, time_shift, time_stretch
 from core.errors import ConfigError
 from core.labs import audio
 from core.labs.audio.features import frame_times, mel_db, mel_frequencies, mfcc, stft_db, stft_frequencies
@@ -16,19 +16,21 @@ from ui.settings import Form
 
 from .common import EXPLORE_KEYS, Clip, clip_source, digits
 
-AUGMENTATIONS = ("noise", "shift", "pitch", "stretch")
+AUGMENTATIONS = ("noise", "shift", "pitch", "stretch", "recording")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def augmentations(wave: np.ndarray, noise_kind: str, snr: float, shift: float, semitones: float, rate: float
-                  ) -> dict[str, np.ndarray]:
-    """The clip after each augmentation alone, and after all four in a row."""
+def augmentations(wave: np.ndarray, noise_kind: str, snr: float, shift: float, semitones: float, rate: float,
+                  seed: int = 0) -> dict[str, np.ndarray]:
+    """The clip after each augmentation alone, after all four in a row, and as if a person had recorded it (the
+    training's recording-like copies: speed, vocal tract, room, microphone, noise, shift — drawn from ``seed``)."""
     out = {"original": wave,
            "noise": add_noise(wave, snr, noise_kind),
            "shift": time_shift(wave, shift),
            "pitch": pitch_shift(wave, semitones),
            "stretch": time_stretch(wave, rate)}
     out["all"] = add_noise(time_shift(time_stretch(pitch_shift(wave, semitones), rate), shift), snr, noise_kind)
+    out["recording"] = recording_like(fit_clip(wave), seed)
     return out
 
 
@@ -50,7 +52,7 @@ def feature_settings(f: Form) -> audio.FeatureParams | None:
 
 def augmentation_row(f: Form, wave: np.ndarray) -> dict[str, np.ndarray]:
     """Controls and a listen button for each augmentation."""
-    cols = st.columns(5)
+    cols = st.columns(6)
     with cols[0]:
         st.markdown(t("audio.explore.original"))
         st.audio(wave, sample_rate=SAMPLE_RATE)
@@ -68,8 +70,12 @@ def augmentation_row(f: Form, wave: np.ndarray) -> dict[str, np.ndarray]:
     with cols[4]:
         st.markdown(t("audio.explore.stretch"))
         f.slider("stretch", step=0.05)
+    with cols[5]:
+        st.markdown(t("audio.explore.recording"), help=t("audio.explore.recording_help"))
+        st.caption(t("audio.explore.recording_seed", seed=f.value("seed")))
     c = f.config()
-    versions = augmentations(wave, c.noise, float(c.snr), float(c.shift), float(c.semitones), float(c.stretch))
+    versions = augmentations(wave, c.noise, float(c.snr), float(c.shift), float(c.semitones), float(c.stretch),
+                             c.seed)
     for col, name in zip(cols[1:], AUGMENTATIONS, strict=True):
         with col:
             st.audio(versions[name], sample_rate=SAMPLE_RATE)

@@ -82,7 +82,8 @@ def _results(clip: Clip, wave: np.ndarray, language: str, labels: tuple[str, ...
     for name, exp in explanations.items():
         top[0].markdown(_verdict(name, exp, labels, clip.digit))
     top[1].plotly_chart(probability_figure({n: e.probabilities for n, e in explanations.items()}, labels,
-                                           kinds={n: e.kind for n, e in explanations.items()}, lang=lang()),
+                                           kinds={n: "taught" if jobs[n][0] is current_job(TEACH_KEY) else e.kind
+                                                  for n, e in explanations.items()}, lang=lang()),
                         width="stretch", key="audio_predict_probs")
     cols = st.columns(len(explanations))
     for col, (name, exp) in zip(cols, explanations.items(), strict=True):

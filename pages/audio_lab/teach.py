@@ -152,6 +152,12 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
+def _change(difference: float) -> str | None:
+    """A metric's delta in percentage points (none when nothing changed: Streamlit would draw a rising arrow)."""
+    points = round(difference * 100)
+    return f"{points:+d} %" if points else None
+
+
 def results(snap: JobSnapshot | None, labels: tuple[str, ...]) -> None:
     if snap is None:
         st.caption(t("audio.teach.press"))
@@ -160,13 +166,13 @@ def results(snap: JobSnapshot | None, labels: tuple[str, ...]) -> None:
     if view is None:
         return
     cols = st.columns(3)
-    delta = None if view.before is None or view.after is None else f"{(view.after - view.before) * 100:+.0f} %"
+    delta = None if view.before is None or view.after is None else _change(view.after - view.before)
     cols[0].metric(t("audio.teach.yours"), t("audio.teach.before_after", before=_percent(view.before),
                                              after=_percent(view.after)), delta=delta,
                    help=t("audio.teach.yours_help"))
     cols[1].metric(t("audio.teach.bundled"), t("audio.teach.before_after", before=_percent(view.bundled_before),
                                                after=_percent(view.bundled_after)),
-                   delta=f"{(view.bundled_after - view.bundled_before) * 100:+.0f} %", delta_color="off",
+                   delta=_change(view.bundled_after - view.bundled_before), delta_color="off",
                    help=t("audio.teach.bundled_help"))
     cols[2].metric(t("audio.teach.learned"), t("audio.teach.learned_value", n=view.learned_from),
                    help=t(f"audio.teach.mode_{view.mode}"))

@@ -32,7 +32,7 @@ MFCCS = (13, 20)
 CHANNELS = ((8, 16, 32), (16, 32, 64), (8, 16), (16, 32, 64, 64))  # the page's choices of conv blocks
 N_FFTS = (64, 128, 256, 512, 1024)
 HOPS = (10, 20, 40, 80, 160, 256, 512)
-VIEWS = ("original", "noise", "shift", "pitch", "stretch", "all")
+VIEWS = ("original", "noise", "shift", "pitch", "stretch", "all", "recording")
 MODES = ("head", "all")  # teaching: the classifier alone on frozen features, or every layer
 RNN_MELS = 40  # mel bands under the recurrent nets' MFCCs
 CLIP_NORM = 5.0
@@ -64,7 +64,7 @@ class Config(LabConfig):
     epochs: int = setting(10, key="epochs", low=1, high=200,
                           messages={"range": "audio.errors.epochs", "integer": "audio.errors.epochs"})
     spec_augment: bool = setting(True, key="specaug")
-    copies: int = setting(2, key="copies", low=0, high=4)
+    copies: int = setting(1, key="copies", low=0, high=4)
     seed: int = setting(0, key="seed", low=0, high=999_999)
 
     def check(self) -> None:
@@ -98,14 +98,15 @@ class Config(LabConfig):
 
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    "cnn": {"epochs": 10},
-    "lstm": {"epochs": 15, "dropout": 0.1, "n_mels": RNN_MELS},
-    "gru": {"epochs": 15, "dropout": 0.1, "n_mels": RNN_MELS},
+    "cnn": {"epochs": 6},
+    "lstm": {"epochs": 10, "dropout": 0.1, "n_mels": RNN_MELS},
+    "gru": {"epochs": 10, "dropout": 0.1, "n_mels": RNN_MELS},
 }
 
 
 def default_epochs(kind: str, language: str = "en") -> int:
-    """The lab's starting epochs: the Mandarin set is 5× smaller, so similar step counts need 3× the epochs."""
+    """The lab's starting epochs: the Mandarin set is far smaller (140 training clips against 2,640), so it gets 3×
+    the epochs (still far fewer steps)."""
     return _DEFAULTS[kind]["epochs"] * (3 if language == "zh" else 1)
 
 
@@ -162,9 +163,9 @@ class PageConfig(LabConfig):
     cnn_epochs: int = _like("epochs", "cnn_epochs")
     cnn_lr: float = _like("lr", "cnn_lr")
     # the LSTM / GRU on MFCC frames
-    rnn_cell: str = setting("lstm", key="rnn", choices=CELLS)
+    rnn_cell: str = setting("gru", key="rnn", choices=CELLS)  # chosen by recording-like validation accuracy
     rnn_hidden: int = _like("hidden", "rnn_hidden")
-    rnn_epochs: int = _like("epochs", "rnn_epochs", default=default_epochs("lstm"))
+    rnn_epochs: int = _like("epochs", "rnn_epochs", default=default_epochs("gru"))
     rnn_lr: float = _like("lr", "rnn_lr")
     rnn_readout: str = _like("readout", "rnn_readout")
     rnn_mfcc: int = _like("n_mfcc", "rnn_mfcc")
