@@ -125,3 +125,27 @@ def test_the_causal_model_generates_text_on_the_page():
         assert at.session_state["att_generated"][1].text != generated.text
     finally:
         job.stop()
+
+
+def test_every_view_of_every_task_draws_a_finished_run():
+    small = {"width": "16", "heads": "2", "ctx": "16", "batch": "16", "steps": "20", "race": "1"}
+    for task in A.TASKS:
+        at = open_page({**small, "task": task})
+        at.segmented_control(key="att_speed").set_value("fastest").run()
+        at.button(key="att_job__play").click().run()
+        job = at.session_state["att_job"]
+        assert job.join(120)
+        names = at.segmented_control(key=f"att_view_{task}").options
+        for name in names:
+            at.segmented_control(key=f"att_view_{task}").set_value(name).run()
+            assert not at.exception, (task, name, [e.value for e in at.exception])
+            assert not at.error, (task, name, [e.value for e in at.error])
+        if task in ("masked_lm", "causal_lm"):  # the twin of the other family, side by side
+            at.segmented_control(key=f"att_view_{task}").set_value("compare").run()
+            at.button(key="att_twin__play").click().run()
+            twin = at.session_state["att_twin"]
+            assert twin.join(120) and twin.config.task != task
+            at.run()
+            assert not at.exception and len([m for m in at.markdown if m.value.startswith("####")]) == 2
+            at.segmented_control(key="att_task").set_value("reversal").run()  # another task: the twin goes
+            assert "att_twin" not in at.session_state

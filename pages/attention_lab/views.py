@@ -122,7 +122,7 @@ def heatmaps(maps: A.AttentionMaps, *, key: str) -> None:
     cell = 300 if n_heads <= 2 else 230 if n_heads <= 4 else 170
     fig = attention_heatmaps(values, maps.tokens, mask=maps.mask, kind=kind, layers=layers, lang=lang(), cell_px=cell)
     fig.update_annotations(yshift=14)  # the head titles above the key labels on top
-    chart(fig, key=f"{key}_heatmaps")
+    chart(fig, key=f"{key}_fig_heatmaps")
     st.caption(t("attention.help.scores" if kind == "scores" else "attention.help.attention"))
 
 
@@ -134,14 +134,14 @@ def attention_view(view: A.View, cfg: A.Config) -> None:
     with left:
         fig = mask_figure(maps.mask, maps.tokens, lang=lang(), height=330)
         fig.update_layout(title_text=t("attention.page.mask_title"))
-        chart(fig, key="att_mask")
+        chart(fig, key="att_fig_mask")
         st.markdown(t("attention.page.mask_causal" if view.causal else "attention.page.mask_full"))
         st.caption(t("attention.help.mask"))
     with right:
         heatmaps(maps, key="att")
     chart(answer_figure(maps.tokens, maps.targets, maps.predictions, maps.confidence, lang=lang(), height=200),
-          key="att_answers")
-    chart(patterns_figure(view.patterns, lang=lang()), key="att_patterns")
+          key="att_fig_answers")
+    chart(patterns_figure(view.patterns, lang=lang()), key="att_fig_patterns")
     st.caption(t("attention.help.patterns"))
 
 
@@ -186,7 +186,7 @@ def training_view(snap: JobSnapshot | None, cfg: A.Config) -> None:
     fig = race_figure(thinned.history, thinned.evals, baseline=chance, lang=lang(), height=360)
     if not cfg.race:
         fig.update_layout(title_text=t("attention.page.curves_title"))
-    chart(fig, key="att_race")
+    chart(fig, key="att_fig_race")
     _metrics(snap, cfg, chance)
     if cfg.race:
         st.caption(t("attention.help.race"))
@@ -197,11 +197,11 @@ def inside_view(view: A.View) -> None:
     left, right = st.columns([1.3, 1], gap="medium")
     with left:
         chart(positions_figure(view.positions, kind=view.positions_kind, lang=lang(), height=380),
-              key="att_positions")
+              key="att_fig_positions")
         st.caption(t("attention.help.positions"))
     with right:
         e = view.embeddings
-        chart(embedding_figure(e.points, e.labels, e.variance, lang=lang(), height=380), key="att_embeddings")
+        chart(embedding_figure(e.points, e.labels, e.variance, lang=lang(), height=380), key="att_fig_embeddings")
         st.caption(t("attention.help.embeddings"))
 
 
@@ -237,7 +237,7 @@ def fill_view(cfg: A.Config) -> None:
     st.html(_marked(result.text, marks, "color:#888"))
     st.markdown(t("attention.page.fill_answer"))
     st.html(_marked(result.filled, marks, "color:#d62728;font-weight:bold;text-decoration:underline"))
-    chart(fill_in_figure(result.candidates[:8], result.probs[:8], lang=lang()), key="att_fill")
+    chart(fill_in_figure(result.candidates[:8], result.probs[:8], lang=lang()), key="att_fig_fill")
     if len(result.candidates) > 8:
         st.caption(t("attention.page.fill_more", n=len(result.candidates)))
 
@@ -251,7 +251,7 @@ def next_token_view(cfg: A.Config) -> None:
     if nt is None:
         return
     chart(next_token_figure(nt.labels, nt.raw, nt.final, nt.kept, chosen=nt.chosen, lang=lang()),
-          key="att_next_token")
+          key="att_fig_next_token")
     st.caption(t("attention.page.next_caption", kept=nt.kept_count, prompt=cfg.prompt or "…"))
 
 
@@ -277,15 +277,16 @@ def generation_panel(cfg: A.Config) -> None:
     st.markdown(t("attention.page.generated", step=step, n=len(g.text), mean=mean))
     chars = "".join(f"<span style='background:rgba(31,119,180,{0.1 + 0.5 * float(p):.2f})'>{html.escape(ch)}</span>"
                     for ch, p in zip(g.text, g.chosen_probs, strict=True))
-    st.html("<div style='font-family:monospace;white-space:pre-wrap;font-size:1rem;line-height:1.5'>"
-            f"<span style='color:#888'>{html.escape(g.prompt)}</span>{chars}</div>")
+    st.container(key="att_generated_text").html(
+        "<div style='font-family:monospace;white-space:pre-wrap;font-size:1rem;line-height:1.5'>"
+        f"<span style='color:#888'>{html.escape(g.prompt)}</span>{chars}</div>")
     st.caption(t("attention.page.generated_caption"))
     if g.unknown:
         st.caption(t("attention.page.unknown", chars=g.unknown))
     with st.expander(t("attention.page.first_draw")):
         f = g.first
         chart(next_token_figure(f.labels, f.raw, f.final, f.kept, chosen=f.chosen, lang=lang(), height=280),
-              key="att_first_draw")
+              key="att_fig_first_draw")
 
 
 # ----------------------------------------------------------------------------- BERT-style vs GPT-style
@@ -314,7 +315,7 @@ def _side(task: str, key: str, shown: str, layer: int, head: int) -> None:
     fig = attention_heatmaps(maps.weights[layer:layer + 1, head:head + 1], maps.tokens, lang=lang(), cell_px=420)
     fig.update_annotations(text=t("attention.figures.head_title", layer=layer + 1, head=head + 1), yshift=14)
     fig.update_layout(title_text=t("attention.page.side_full" if maps.mask.all() else "attention.page.side_causal"))
-    chart(fig, key=f"att_compare_{task}")
+    chart(fig, key=f"att_fig_compare_{task}")
 
 
 def compare_view(config: A.Config) -> None:
