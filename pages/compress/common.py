@@ -19,7 +19,6 @@ from ui.settings import Form
 PREFIX = "cmp"
 JOBS = {task: f"cmp_job_{task}" for task in compress.TASKS}  # one job per kind of training, side by side
 PAUSE_UNWATCHED_S = 60.0
-CHART = {"displayModeBar": False}
 
 
 def form() -> Form[compress.Config]:

@@ -18,11 +18,12 @@ from core.errors import PlaygroundError
 from core.explain.source import Explainable
 from core.labs import compress
 from core.viz import compress as viz
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.session import shelf
 from ui.settings import Form
 
-from .common import CHART, memo, settled
+from .common import memo, settled
 from .source import ENTRY_KEY, FROM_KEY, PINS, Chosen
 
 WEIGHTS_KEY, CARD_KEY, RESULT_KEY = "cmp_up_weights", "cmp_up_card", "cmp__imported"
@@ -132,8 +133,7 @@ def export(f: Form, chosen: Chosen) -> None:
         reimport(chosen)
         return
     left, right = st.columns([3, 2], gap="medium")
-    left.plotly_chart(viz.export_figure(checks, lang(), height=200), width="stretch", key="cmp_export_table",
-                      config=CHART)
+    chart(viz.export_figure(checks, lang(), height=200), key="cmp_export_table", where=left)
     with right:
         st.markdown(t("compress.page.onnx_outputs"))
         st.dataframe(files.comparison, hide_index=True, width="stretch",

@@ -13,11 +13,12 @@ from core.jobs import JobSnapshot
 from core.labs import compress
 from core.viz import compress as viz
 from core.viz.curves import thin, training_curves
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.jobs import job_controls, live_panel
 from ui.settings import Form
 
-from .common import CHART, JOBS, forget, kb, memo, new_job, settled, training_settings
+from .common import JOBS, forget, kb, memo, new_job, settled, training_settings
 from .source import Chosen
 
 
@@ -43,8 +44,8 @@ def _preview(view: compress.PruneView) -> None:
     cols[1].metric(t("compress.page.size_on_disk"), kb(view.sparse_bytes),
                    delta=t("compress.page.times_smaller", ratio=view.dense_bytes / max(view.sparse_bytes, 1)),
                    delta_color="off", help=t("compress.page.sparse_help", dense=kb(view.dense_bytes)))
-    st.plotly_chart(viz.layer_sparsity_figure(view, lang(), height=min(420, 90 + 24 * len(view.layer_names))),
-                    width="stretch", key="cmp_layers_preview", config=CHART)
+    height = min(420, 90 + 24 * len(view.layer_names))
+    chart(viz.layer_sparsity_figure(view, lang(), height=height), key="cmp_layers_preview")
 
 
 def _finetune_view(snap: JobSnapshot | None) -> None:
@@ -55,11 +56,11 @@ def _finetune_view(snap: JobSnapshot | None) -> None:
     st.caption(t("compress.page.finetune_run", method=t(f"compress.prune_methods.{view.method}"),
                  target=view.target * 100, sparsity=view.sparsity * 100))
     left, right = st.columns([2, 3])
-    left.plotly_chart(viz.prune_scores_figure(view, lang()), width="stretch", key="cmp_prune_scores", config=CHART)
+    chart(viz.prune_scores_figure(view, lang()), key="cmp_prune_scores", where=left)
     metric = "accuracy" if view.metric == "accuracy" else "mse"
-    right.plotly_chart(training_curves(thin(snap), metric=metric, metric_label=t(f"compress.metrics.{metric}"),
-                                       height=260, lang=lang()),
-                       width="stretch", key="cmp_prune_curves", config=CHART)
+    curves = training_curves(thin(snap), metric=metric, metric_label=t(f"compress.metrics.{metric}"), height=260,
+                             lang=lang())
+    chart(curves, key="cmp_prune_curves", where=right)
 
 
 def pruning(f: Form, chosen: Chosen) -> None:
@@ -81,8 +82,7 @@ def pruning(f: Form, chosen: Chosen) -> None:
         st.error(show(exc), icon=":material/error:")
         return
     left, right = st.columns([3, 2], gap="medium")
-    left.plotly_chart(viz.sparsity_figure(result, lang(), current=view.sparsity), width="stretch",
-                      key="cmp_sweep", config=CHART)
+    chart(viz.sparsity_figure(result, lang(), current=view.sparsity), key="cmp_sweep", where=left)
     with right:
         _preview(view)
 
@@ -132,10 +132,9 @@ def quantization(f: Form, chosen: Chosen) -> None:
                        delta=t("compress.page.points", value=change) if abs(change) >= 0.05 else None,
                        delta_color="normal" if table.metric == "accuracy" else "inverse",
                        help=t("compress.page.score_help", reference=_score_text(table.metric, table.scores[0])))
-    st.plotly_chart(viz.quantization_figure(table, lang(), height=110 + 22 * len(table.variants)), width="stretch",
-                    key="cmp_quant_table", config=CHART)
+    chart(viz.quantization_figure(table, lang(), height=110 + 22 * len(table.variants)), key="cmp_quant_table")
     bars = viz.quantization_bars(table, lang()).update_layout(title_text="", margin_t=30)  # the table has the title
-    st.plotly_chart(bars, width="stretch", key="cmp_quant_bars", config=CHART)
+    chart(bars, key="cmp_quant_bars")
     if "static_int8" not in table.variants:
         st.caption(t("compress.page.no_static"))
     cols = st.columns([4, 1], vertical_alignment="center")

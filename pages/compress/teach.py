@@ -15,11 +15,12 @@ from core.errors import PlaygroundError
 from core.jobs import JobSnapshot
 from core.labs import compress
 from core.viz import compress as viz
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.jobs import job_controls, live_panel
 from ui.settings import Form
 
-from .common import CHART, JOBS, kb, new_job, settled, training_settings
+from .common import JOBS, kb, new_job, settled, training_settings
 from .source import Chosen
 
 SHOTS = tuple(range(1, 21))
@@ -52,9 +53,8 @@ def _distill_view(snap: JobSnapshot | None) -> None:
                  ratio=view.teacher_bytes / max(view.student_bytes, 1), tp=view.teacher_params,
                  sp=view.student_params))
     left, right = st.columns([3, 2])
-    left.plotly_chart(viz.distillation_figure(snap.evals, view.teacher_accuracy, lang()), width="stretch",
-                      key="cmp_distill_curves", config=CHART)
-    right.plotly_chart(viz.soft_targets_figure(view, lang()), width="stretch", key="cmp_soft", config=CHART)
+    chart(viz.distillation_figure(snap.evals, view.teacher_accuracy, lang()), key="cmp_distill_curves", where=left)
+    chart(viz.soft_targets_figure(view, lang()), key="cmp_soft", where=right)
 
 
 def distillation(f: Form, chosen: Chosen) -> None:
@@ -114,7 +114,7 @@ def _fewshot_view(snap: JobSnapshot | None) -> None:
     if not isinstance(view, compress.FewShotView):
         st.caption(t("compress.page.fewshot_waiting") if snap is not None else t("compress.page.fewshot_idle"))
         return
-    st.plotly_chart(viz.fewshot_figure(view, lang()), width="stretch", key="cmp_fewshot", config=CHART)
+    chart(viz.fewshot_figure(view, lang()), key="cmp_fewshot")
     shots = [int(k) for k in view.shots]
     done = [k for j, k in enumerate(shots) if not np.isnan(view.mean[:, j]).all()]
     cols = st.columns([2, 1, 1], vertical_alignment="bottom")
