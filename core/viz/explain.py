@@ -87,9 +87,14 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
     items += [(t, m, s, sg) for (t, m, s), sg in zip(maps, signed, strict=True)]
     h, w = np.asarray(image).shape[:2]
     aspect = h / w  # wide inputs (spectrograms) get fewer, wider columns and flatter rows
-    cols = max(1, min(columns if aspect >= 0.6 else min(columns, 4), len(items)))
+    flat = aspect < 0.2  # a few rows over many steps (a sequence): stretched cells, or the rows would be hairlines
+    cols = max(1, min(3 if flat else columns if aspect >= 0.6 else min(columns, 4), len(items)))
     blocks = math.ceil(len(items) / cols)
     row_px = int(min(cell_px, 900 / max(cols, 6 if aspect >= 0.6 else 4) * aspect)) if aspect < 1 else cell_px
+    dy = 1.0
+    if flat:
+        row_px = int(min(cell_px, max(48, 14 * h)))
+        dy = max(1.0, (row_px / h) / (900 / cols / w))  # pictures (input, overlays) stretched like the heatmaps
     kinds: list[str] = []  # one per subplot row: a block's maps, its overlays, a gap for the next block's titles
     for b in range(blocks):
         kinds += ["map"] + (["overlay"] if overlays else []) + (["gap"] if b < blocks - 1 else [])
@@ -115,7 +120,7 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
         block, col = divmod(i, cols)
         row = map_rows[block]
         if values is None:
-            fig.add_trace(go.Image(z=rgb, hovertemplate=f"x %{{x}}, y %{{y}}<extra>{shown_input}</extra>"),
+            fig.add_trace(go.Image(z=rgb, dy=dy, hovertemplate=f"x %{{x}}, y %{{y}}<extra>{shown_input}</extra>"),
                           row=row, col=col + 1)
             continue
         v = normalise(values)
@@ -124,7 +129,7 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
         fig.add_trace(go.Heatmap(z=v, coloraxis="coloraxis", customdata=values,
                                  hovertemplate=_t("map_hover", lang) + f"<extra>{title}</extra>"), row=row, col=col + 1)
         if overlays:
-            fig.add_trace(go.Image(z=overlay(image, values, signed=sg and sign == "all"),
+            fig.add_trace(go.Image(z=overlay(image, values, signed=sg and sign == "all"), dy=dy,
                                    hovertemplate=f"x %{{x}}, y %{{y}}<extra>{_t('overlay', lang, name=title)}</extra>"),
                           row=row + 1, col=col + 1)
     fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
@@ -136,7 +141,7 @@ def attribution_grid(image: np.ndarray, maps: Sequence[tuple[str, np.ndarray, fl
             if kind == "gap":
                 fig.update_xaxes(visible=False, row=r, col=c)
                 fig.update_yaxes(visible=False, row=r, col=c)
-            else:
+            elif not flat:
                 fig.update_yaxes(scaleanchor=f"x{'' if idx == 1 else idx}", row=r, col=c)
     bar_title = _t("relative", lang, what=_t("attribution", lang) if any_diverging and sign == "all"
                    else _t(f"signs.{sign}", lang))

@@ -1,5 +1,5 @@
-"""Explain page in a real Chromium: the bundled CNN's maps render side by side, the trust tabs work, and a
-drawing gets explained."""
+"""Explain page in a real Chromium: the bundled CNN's maps render side by side, the trust tabs work, a drawing gets
+explained, a model trained in a lab is explained from the shelf, and all of it in Chinese too."""
 
 import pytest
 
@@ -43,5 +43,59 @@ def test_a_drawing_is_explained(page, app_url):
     draw(page, (110, 50), (112, 200))  # a "1"; the top ~40 px belong to the canvas toolbar
     page.get_by_role("heading", name="for your drawing?").wait_for(timeout=60_000)
     wait_until_idle(page, 60_000)
+    page.wait_for_function(TRACES, arg="ex_maps", timeout=60_000)
     assert page.evaluate(TRACES, "ex_maps").count("heatmap") == 9
+    assert_no_exception(page)
+
+
+STEPS = """([label, minimum]) => {
+  for (const box of document.querySelectorAll('[data-testid="stMetric"]')) {
+    const name = box.querySelector('[data-testid="stMetricLabel"]');
+    const value = box.querySelector('[data-testid="stMetricValue"]');
+    if (name && value && name.innerText.trim() === label) return Number(value.innerText.replace(/,/g, '')) >= minimum;
+  }
+  return false;
+}"""
+
+
+def _train_in_the_builder(page, app_url, query: str, heading: str, step_label: str) -> None:
+    """Some steps of the network builder, then paused: its model is on this session's shelf."""
+    open_page(page, app_url, f"network_builder{query}", heading)
+    page.locator(".st-key-nb_job__play button").click()
+    # the first run of a fresh server also starts the training workers: allow for a slow start
+    page.wait_for_function(STEPS, arg=[step_label, 50], timeout=120_000, polling=500)
+    page.locator(".st-key-nb_job__pause button").click()
+    wait_until_idle(page, 30_000)
+
+
+def test_a_model_trained_in_a_lab_is_explained_from_the_shelf(page, app_url):
+    _train_in_the_builder(page, app_url, "?data=xor&layers=4", "Network builder", "Step")
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Explain").click()
+    page.get_by_role("heading", name="Explain: what did the model look at?").wait_for(timeout=60_000)
+    page.get_by_text("The network you built", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="One point").wait_for(timeout=60_000)
+    page.wait_for_function(TRACES, arg="ex_nb_features", timeout=60_000)
+    assert page.evaluate(TRACES, "ex_nb_features") == ["bar", "bar"]
+    assert "model=shelf" in page.url  # the source is in the link; the model itself is this visit's
+    assert_no_exception(page)
+
+
+def test_explain_in_chinese_with_a_lab_model_and_the_bundled_cnn(page, app_url):
+    _train_in_the_builder(page, app_url, "?data=xor&layers=4&lang=zh", "神经网络搭建", "步数")
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="可解释性").click()
+    page.get_by_role("heading", name="可解释性：模型看到了什么？").wait_for(timeout=60_000)
+    page.get_by_text("你搭建的网络", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="单个数据点").wait_for(timeout=60_000)
+    page.wait_for_function(TRACES, arg="ex_nb_point", timeout=60_000)
+    assert_no_exception(page)
+
+    page.get_by_text("内置的手写数字 CNN", exact=True).click()  # the bundled model
+    page.wait_for_function(TRACES, arg="ex_maps", timeout=90_000)
+    assert page.evaluate(TRACES, "ex_maps").count("heatmap") == 9
+    page.get_by_role("heading", name="为什么测试图像", exact=False).wait_for(timeout=30_000)
+    page.get_by_role("tab", name="删除曲线").click()
+    page.wait_for_function(TRACES, arg="ex_deletion_fig", timeout=90_000)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "归因" in main and "基线" in main and "Deletion curves" not in main and "Why" not in main
+    assert "lang=zh" in page.url and "check=deletion" in page.url and "model=bundled" in page.url
     assert_no_exception(page)
