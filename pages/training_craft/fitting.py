@@ -50,6 +50,8 @@ def schedules_settings(f: Form) -> None:
     _training(f, epochs_max=100)
     f.slider("subset", step=10)
     _model_size(f)
+    st.markdown(t("craft.page.range_settings"))
+    f.slider("steps", step=10, label=t("craft.page.range_steps"), help=t("craft.page.range_steps_help"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
