@@ -96,3 +96,21 @@ def test_the_clipping_challenge_passes_only_with_clipping_on_a_real_run():
 
     assert "clip" in lesson.passed(*run(replace(exploding, clip_norm=1.0)))
     assert "clip" not in lesson.passed(*run(exploding))  # without clipping the RNN diverges
+
+
+def test_the_tiny_digits_challenge_counts_parameters_and_accuracy_on_real_runs():
+    from core.labs import vision
+    from core.lessons.vision import TINY, parameters
+
+    lesson = lessons_for("vision")[0]
+    small = replace(vision.Config(), digit_size=8, blocks="8k3-max,16k3-max", fc=(), dropout=0.0, epochs=12)
+    assert parameters(small) < TINY < parameters(vision.Config(digit_size=8))
+
+    def run(config):
+        job = vision.make_job(config).start()
+        assert job.join(300)
+        return job.config, job.snapshot()
+
+    assert "tiny" in lesson.passed(*run(small))
+    assert "tiny" not in lesson.passed(*run(replace(small, epochs=1, lr=0.0003)))  # not trained enough
+    assert "tiny" not in lesson.passed(*run(replace(small, digit_size=16, epochs=1)))  # not the 8×8 digits

@@ -9,6 +9,7 @@ from core.models.cnn import layer_table
 from pages.cnn_lab import data, inside, model
 from ui.i18n import show, t
 from ui.jobs import current_job, job_controls, live_panel
+from ui.lessons import lesson_panel
 from ui.settings import share_note
 
 st.title(t("vision.page.title"))
@@ -16,6 +17,7 @@ st.markdown(t("vision.page.lede"))
 
 form = model.form()
 form.warnings()
+lesson_panel("vision", form, model.JOB)
 with st.container(border=True):
     st.subheader(t("vision.page.pictures"), anchor=False)
     dataset = data.data_section(form)
