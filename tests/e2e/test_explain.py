@@ -58,37 +58,40 @@ STEPS = """([label, minimum]) => {
 }"""
 
 
-def _train_in_the_builder(page, app_url, query: str, heading: str, step_label: str) -> None:
-    """Some steps of the network builder, then paused: its model is on this session's shelf."""
-    open_page(page, app_url, f"network_builder{query}", heading)
+BUILDER = {  # lang → builder heading, its step metric, the Explain link and heading, the model's description
+    "en": ("Network builder", "Step", "Explain", "Explain: what did the model look at?", "The network you built",
+           "One point"),
+    "zh": ("神经网络搭建", "步数", "可解释性", "可解释性：模型看到了什么？", "你搭建的网络", "单个数据点"),
+}
+
+
+def _explain_a_builder_model(page, app_url, lang: str) -> None:
+    """Train the network builder some steps, pause, then open Explain from the sidebar (same session): the model
+    is on the shelf and explained as a feature table."""
+    heading, step, link, explain, described, point = BUILDER[lang]
+    open_page(page, app_url, f"network_builder?data=xor&layers=4&lang={lang}", heading)
     page.locator(".st-key-nb_job__play button").click()
     # the first run of a fresh server also starts the training workers: allow for a slow start
-    page.wait_for_function(STEPS, arg=[step_label, 50], timeout=120_000, polling=500)
+    page.wait_for_function(STEPS, arg=[step, 50], timeout=120_000, polling=500)
     page.locator(".st-key-nb_job__pause button").click()
     wait_until_idle(page, 30_000)
-
-
-def test_a_model_trained_in_a_lab_is_explained_from_the_shelf(page, app_url):
-    _train_in_the_builder(page, app_url, "?data=xor&layers=4", "Network builder", "Step")
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Explain").click()
-    page.get_by_role("heading", name="Explain: what did the model look at?").wait_for(timeout=60_000)
-    page.get_by_text("The network you built", exact=False).first.wait_for(timeout=60_000)
-    page.get_by_role("heading", name="One point").wait_for(timeout=60_000)
-    page.wait_for_function(TRACES, arg="ex_nb_features", timeout=60_000)
-    assert page.evaluate(TRACES, "ex_nb_features") == ["bar", "bar"]
-    assert "model=shelf" in page.url  # the source is in the link; the model itself is this visit's
-    assert_no_exception(page)
-
-
-def test_explain_in_chinese_with_a_lab_model_and_the_bundled_cnn(page, app_url):
-    _train_in_the_builder(page, app_url, "?data=xor&layers=4&lang=zh", "神经网络搭建", "步数")
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="可解释性").click()
-    page.get_by_role("heading", name="可解释性：模型看到了什么？").wait_for(timeout=60_000)
-    page.get_by_text("你搭建的网络", exact=False).first.wait_for(timeout=60_000)
-    page.get_by_role("heading", name="单个数据点").wait_for(timeout=60_000)
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=link).click()
+    page.get_by_role("heading", name=explain).wait_for(timeout=60_000)
+    page.get_by_text(described, exact=False).first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name=point).wait_for(timeout=60_000)
     page.wait_for_function(TRACES, arg="ex_nb_point", timeout=60_000)
     assert_no_exception(page)
 
+
+def test_a_model_trained_in_a_lab_is_explained_from_the_shelf(page, app_url):
+    _explain_a_builder_model(page, app_url, "en")
+    page.wait_for_function(TRACES, arg="ex_nb_features", timeout=60_000)
+    assert page.evaluate(TRACES, "ex_nb_features") == ["bar", "bar"]
+    assert "model=shelf" in page.url  # the source is in the link; the model itself is this visit's
+
+
+def test_explain_in_chinese_with_a_lab_model_and_the_bundled_cnn(page, app_url):
+    _explain_a_builder_model(page, app_url, "zh")
     page.get_by_text("内置的手写数字 CNN", exact=True).click()  # the bundled model
     page.wait_for_function(TRACES, arg="ex_maps", timeout=90_000)
     assert page.evaluate(TRACES, "ex_maps").count("heatmap") == 9
