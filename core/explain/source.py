@@ -36,7 +36,7 @@ class Explainable:
     dataset: ImageDataset | None = None
     x_train: torch.Tensor | None = None  # the training inputs (fine-tuning, distillation, calibration)
     y_train: torch.Tensor | None = None
-    binary: bool = False  # one output neuron z read as the logits [0, z] (the network builder)
+    binary: bool = False  # a two-class model with one score z: output (N, 1), or the logits [0, z] (network builder)
     card: dict[str, Any] = field(default_factory=dict)  # the JSON model card: lab, settings, metrics
     extra: dict[str, Any] = field(default_factory=dict)
 
