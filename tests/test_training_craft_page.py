@@ -185,7 +185,7 @@ def test_the_search_runs_its_trials_as_jobs_of_the_visitor():
     at = open_page({"tab": "search", "method": "random", "budget": "3", "epochs": "1", "n": "100", "prune": "0"})
     button(at, "Start: Random search, 3 trials").click().run()
     seen_running = 0
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         at.run()  # each run of the page advances the search (the live panel does it in a browser)
         search = at.session_state["craft_search"]
@@ -198,7 +198,7 @@ def test_the_search_runs_its_trials_as_jobs_of_the_visitor():
     assert not at.exception, [e.value for e in at.exception]
     view = search.view()
     assert search.done and len(view.state) == 3 and all(s == "complete" for s in view.state)
-    assert 1 <= seen_running <= 2 and (view.value > 0.1).all()
+    assert 1 <= seen_running <= 2 and ((view.value >= 0) & (view.value <= 1)).all() and view.value.max() > 0.5
     assert at.session_state["craft_search_jobs"] == []  # ended trials leave the job list
     table = next(d.value for d in at.dataframe if "trial" in d.value.columns)
     assert list(table["trial"]) == [1, 2, 3]

@@ -21,7 +21,6 @@ from ui.jobs import current_job, job_controls
 from ui.settings import Form
 
 PREFIX = "craft"
-CHART = {"displayModeBar": False}
 PAUSE_UNWATCHED_S = 60.0  # a run whose page is closed pauses itself after this long
 
 # The parts of the page, the experiment each one trains, its preset experiments (the first one is where a first visit

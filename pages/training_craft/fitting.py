@@ -19,6 +19,7 @@ from core.viz.craft import (
     schedules_figure,
     weight_histograms_figure,
 )
+from ui.display import chart
 from ui.i18n import lang, t
 from ui.jobs import live_panel
 from ui.settings import Form
@@ -60,8 +61,8 @@ def cached_schedules(config: craft.Config) -> craft.ScheduleView:
 
 
 def schedules_live(config: craft.Config) -> None:
-    st.plotly_chart(schedules_figure(cached_schedules(config), highlight=config.schedule, lang=lang()),
-                    key="craft_schedules", config=common.CHART)
+    chart(schedules_figure(cached_schedules(config), highlight=config.schedule, lang=lang()),
+          key="craft_schedules")
     st.markdown(t("craft.page.schedule_run", schedule=t(f"craft.schedules.{config.schedule}")))
     common.controls("schedules", config)
     live_panel(common.job_key("schedules"), functools.partial(_fit, tab="schedules", rate=True), every=1.0)
@@ -83,7 +84,7 @@ def _range(snap: JobSnapshot | None) -> None:
     if view is None:
         st.caption(t("craft.page.range_empty"))
         return
-    st.plotly_chart(range_test_figure(view, lang=lang()), key="craft_range", config=common.CHART)
+    chart(range_test_figure(view, lang=lang()), key="craft_range")
     if math.isfinite(view.suggested):
         cols = st.columns([2, 1], vertical_alignment="center")
         cols[0].markdown(t("craft.page.range_suggested", lr=view.suggested, low=view.min_loss_lr))
@@ -140,17 +141,16 @@ def _fit(snap: JobSnapshot | None, tab: str, rate: bool = False) -> None:
                    icon=":material/restore:")
     if isinstance(view, craft.PolyView):
         cols = st.columns(2)
-        cols[0].plotly_chart(poly_figure(view, lang=lang()), key=f"craft_{tab}_poly", config=common.CHART)
-        cols[1].plotly_chart(titled(fit_curves(fit, lang=lang()), "loss"), key=f"craft_{tab}_loss", config=common.CHART)
+        chart(poly_figure(view, lang=lang()), key=f"craft_{tab}_poly", where=cols[0])
+        chart(titled(fit_curves(fit, lang=lang()), "loss"), key=f"craft_{tab}_loss", where=cols[1])
     else:
         cols = st.columns(2)
-        cols[0].plotly_chart(titled(fit_curves(fit, lang=lang()), "loss"), key=f"craft_{tab}_loss",
-                             config=common.CHART)
+        chart(titled(fit_curves(fit, lang=lang()), "loss"), key=f"craft_{tab}_loss", where=cols[0])
         accuracy = titled(fit_curves(fit, metric="accuracy", lang=lang()), "accuracy")
-        cols[1].plotly_chart(accuracy, key=f"craft_{tab}_acc", config=common.CHART)
+        chart(accuracy, key=f"craft_{tab}_acc", where=cols[1])
     if rate:
         st.caption(t("craft.page.rate_now", lr=fit.lr))
-    st.plotly_chart(weight_histograms_figure(fit, lang=lang()), key=f"craft_{tab}_weights", config=common.CHART)
+    chart(weight_histograms_figure(fit, lang=lang()), key=f"craft_{tab}_weights")
     if snap.state == JobState.FINISHED and not fit.stopped:
         st.caption(t("craft.page.finished_note"))
 
@@ -183,5 +183,5 @@ def poly_live(config: craft.Config) -> None:
     st.divider()
     st.subheader(t("craft.page.bias_variance_title"), anchor=False)
     st.caption(t("craft.page.bias_variance_lede"))
-    st.plotly_chart(bias_variance_figure(cached_bias_variance(replace(config, degree=3)), lang=lang()),
-                    key="craft_bias_variance", config=common.CHART)
+    chart(bias_variance_figure(cached_bias_variance(replace(config, degree=3)), lang=lang()),
+          key="craft_bias_variance")

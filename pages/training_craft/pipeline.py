@@ -9,6 +9,7 @@ from core.jobs import JobSnapshot
 from core.labs import craft
 from core.viz.craft import feature_scales_figure, kfold_figure, side_by_side_figure, split_figure
 from core.viz.curves import thin
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.jobs import live_panel
 from ui.settings import Form
@@ -40,8 +41,8 @@ def cached_view(config: craft.Config) -> craft.PipelineView:
 
 def live(config: craft.Config) -> None:
     view = cached_view(config)
-    st.plotly_chart(feature_scales_figure(view, lang=lang()), key="craft_scales", config=common.CHART)
-    st.plotly_chart(split_figure(view, lang=lang()), key="craft_split", config=common.CHART)
+    chart(feature_scales_figure(view, lang=lang()), key="craft_scales")
+    chart(split_figure(view, lang=lang()), key="craft_split")
     st.markdown(t("craft.page.pipeline_run"))
     common.controls("pipeline", config)
     live_panel(common.job_key("pipeline"), _curves, every=1.0)
@@ -58,7 +59,7 @@ def live(config: craft.Config) -> None:
     if done is not None:
         if done[0] != config:
             st.caption(t("craft.page.kfold_stale"))
-        st.plotly_chart(kfold_figure(done[1], lang=lang()), key="craft_kfold_fig", config=common.CHART)
+        chart(kfold_figure(done[1], lang=lang()), key="craft_kfold_fig")
 
 
 def _curves(snap: JobSnapshot | None) -> None:
@@ -66,8 +67,8 @@ def _curves(snap: JobSnapshot | None) -> None:
     if view is None:
         st.caption(t("craft.page.press_train"))
         return
-    st.plotly_chart(side_by_side_figure(view, thin(snap, 400).history, lang=lang(), table="pipeline"),
-                    key="craft_pipeline_curves", config=common.CHART)
+    chart(side_by_side_figure(view, thin(snap, 400).history, lang=lang(), table="pipeline"),
+          key="craft_pipeline_curves")
     if view.val_accuracy.shape[1]:
         cols = st.columns(2)
         for k, name in enumerate(view.names):

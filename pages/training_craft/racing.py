@@ -15,6 +15,7 @@ from core.labs import craft
 from core.training import OPTIMIZERS
 from core.viz.craft import race_figure, race_losses, side_by_side_figure
 from core.viz.curves import thin
+from ui.display import chart
 from ui.i18n import lang, t
 from ui.jobs import live_panel
 from ui.settings import Form
@@ -76,9 +77,9 @@ def _race(snap: JobSnapshot | None, config: craft.Config) -> None:
     animate = st.session_state.get("craft_animate") and snap is not None and not snap.state.active
     fig = race_figure(view, cached_grid(view.surface), lang=lang(), frames=40 if animate else 0)
     fig.update_layout(legend={"y": -0.16})  # below the x axis title
-    st.plotly_chart(fig, key="craft_race", config=common.CHART)
+    chart(fig, key="craft_race")
     if view.step > 0:
-        st.plotly_chart(race_losses(view, lang=lang()), key="craft_race_losses", config=common.CHART)
+        chart(race_losses(view, lang=lang()), key="craft_race_losses")
     st.dataframe(race_table(view), hide_index=True, key="craft_race_table")
 
 
@@ -118,8 +119,7 @@ def _optimizers(snap: JobSnapshot | None, config: craft.Config) -> None:
     if view is None:
         st.caption(t("craft.page.press_train"))
         return
-    st.plotly_chart(side_by_side_figure(view, thin(snap, 400).history, lang=lang()), key="craft_opt_curves",
-                    config=common.CHART)
+    chart(side_by_side_figure(view, thin(snap, 400).history, lang=lang()), key="craft_opt_curves")
     cols = st.columns(min(6, len(view.names)) or 1)
     for k, name in enumerate(view.names):
         acc = view.val_accuracy[k, -1] if view.val_accuracy.shape[1] else math.nan

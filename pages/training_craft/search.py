@@ -15,6 +15,7 @@ from core.i18n import Message, Term
 from core.jobs import TrainingJob
 from core.labs import craft
 from core.viz.craft import optuna_importance, optuna_parallel, search_progress, trial_table
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.live import live as live_view
 from ui.session import manager, session_id
@@ -115,18 +116,17 @@ def _draw(parallel: int) -> bool:
         st.session_state.setdefault(PAST, {})[search.method] = view
     _summary(search, view, active)
     views = [v for m, v in st.session_state.get(PAST, {}).items() if m != search.method and v.budget == view.budget]
-    st.plotly_chart(search_progress([*views, view], lang=lang()), key="craft_search_progress", config=common.CHART)
+    chart(search_progress([*views, view], lang=lang()), key="craft_search_progress")
     trials = trial_table(view, lang=lang())
     trials.iloc[:, 0] += 1  # trials counted from 1, as in the chart and the job list
     st.dataframe(trials, hide_index=True, height=260, key="craft_trials")
     finished = sum(s == "complete" for s in view.state)
     if finished:
         cols = st.columns([1.5, 1])
-        cols[0].plotly_chart(_in_words(optuna_parallel(search.study, lang=lang())), key="craft_parallel_fig",
-                             config=common.CHART)
+        chart(_in_words(optuna_parallel(search.study, lang=lang())), key="craft_parallel_fig", where=cols[0])
         importance = _importance(search, finished)
         if importance is not None:
-            cols[1].plotly_chart(importance, key="craft_importance_fig", config=common.CHART)
+            chart(importance, key="craft_importance_fig", where=cols[1])
         else:
             cols[1].caption(t("craft.page.importance_wait"))
     return running()

@@ -17,6 +17,7 @@ from core.errors import PlaygroundError
 from core.jobs import JobSnapshot, JobState
 from core.labs import craft
 from core.viz.craft import boundary_figure, confusion_figure, fit_curves, regression_figure
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.jobs import current_job, live_panel
 from ui.settings import Form
@@ -192,20 +193,20 @@ def _render(snap: JobSnapshot | None, data: TabularData) -> None:
     _test_numbers(snap, classification)
     left, right = st.columns(2)
     if view.boundary_features:
-        left.plotly_chart(boundary_figure(view, lang=lang()), key="craft_boundary", config=common.CHART)
+        chart(boundary_figure(view, lang=lang()), key="craft_boundary", where=left)
         where = right
     else:
         where = left
     if classification:
-        where.plotly_chart(confusion_figure(view, lang=lang()), key="craft_confusion", config=common.CHART)
+        chart(confusion_figure(view, lang=lang()), key="craft_confusion", where=where)
     else:
-        where.plotly_chart(regression_figure(view, lang=lang()), key="craft_regression", config=common.CHART)
+        chart(regression_figure(view, lang=lang()), key="craft_regression", where=where)
     if len(fit.epoch):
         cols = st.columns(2)
-        cols[0].plotly_chart(titled(fit_curves(fit, lang=lang()), "loss"), key="craft_csv_loss", config=common.CHART)
+        chart(titled(fit_curves(fit, lang=lang()), "loss"), key="craft_csv_loss", where=cols[0])
         if classification:
             accuracy = titled(fit_curves(fit, metric="accuracy", lang=lang()), "accuracy")
-            cols[1].plotly_chart(accuracy, key="craft_csv_acc", config=common.CHART)
+            chart(accuracy, key="craft_csv_acc", where=cols[1])
 
 
 def _test_numbers(snap: JobSnapshot, classification: bool) -> None:
