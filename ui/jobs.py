@@ -13,6 +13,7 @@ from core.jobs import JobSnapshot, JobState, TrainingJob
 from .i18n import show, t
 from .live import live
 from .session import manager, session_id, shelf
+from .shelf import lab_title
 
 BADGE_COLOUR = {JobState.QUEUED: "orange", JobState.RUNNING: "green", JobState.PAUSED: "blue",
                 JobState.FINISHED: "gray", JobState.STOPPED: "gray", JobState.FAILED: "red"}
@@ -146,7 +147,9 @@ def sidebar_jobs() -> None:
             st.caption(t("common.ui.no_jobs"))
         snaps = [job.snapshot(page=False) for job in jobs]
         for snap in snaps:
-            st.markdown(f"{badge(snap.state)} **{show(snap.name)}** · {t('common.ui.status_step', step=snap.step)}")
+            entry = shelf().get(snap.job_id)
+            st.markdown(t("common.ui.job_row", badge=badge(snap.state), name=show(snap.name), step=snap.step,
+                          lab=lab_title(entry.lab) if entry is not None else ""))
         return any(s.state.active for s in snaps)
 
     live(draw, active=any(job.state.active for job in jobs), every=2.0)

@@ -36,8 +36,7 @@ def sidebar_shelf() -> None:
     if not entries:
         st.caption(t("common.shelf.empty"))
     for entry in entries[-6:]:
-        st.caption(f"{t('common.shelf.row', lab=lab_title(entry.lab), title=show(entry.title), step=entry.step)}"
-                   f" · {score(entry)}")
+        st.caption(t("common.shelf.row", title=show(entry.title), step=entry.step, score=score(entry)))
 
 
 def shelf_table() -> None:
@@ -58,7 +57,6 @@ def pick_entry(key: str) -> ShelfEntry | None:
     entries = list(reversed(shelf().trained()))
     if not entries:
         return None
-    labels = {e.id: f"{lab_title(e.lab)} · {show(e.title)} · {t('common.ui.status_step', step=e.step)}"
-              for e in entries}
+    labels = {e.id: t("common.shelf.option", lab=lab_title(e.lab), title=show(e.title), step=e.step) for e in entries}
     chosen = st.selectbox(t("common.shelf.pick"), list(labels), format_func=labels.get, key=key)
     return shelf().get(chosen)
