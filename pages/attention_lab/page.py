@@ -8,6 +8,7 @@ import streamlit as st
 from core.errors import PlaygroundError
 from pages.attention_lab import controls, views
 from ui.display import controls as settings_box
+from ui.display import projector
 from ui.i18n import show, t
 from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
@@ -16,9 +17,12 @@ from ui.settings import share_note
 head, how = st.columns([5.5, 1.7], vertical_alignment="bottom")
 head.title(t("attention.page.title"))
 with how.popover(t("attention.page.how_title"), icon=":material/school:", width="stretch"):
+    if projector():
+        st.markdown(t("attention.page.lede"))
     st.markdown(t("attention.help.attention"))
     st.markdown(t("attention.help.bert_gpt"))
-st.caption(t("attention.page.lede"))
+if not projector():  # on a projector the heatmaps come first; the explanation waits in the popover
+    st.caption(t("attention.page.lede"))
 
 form = controls.form()
 form.warnings()
@@ -44,9 +48,9 @@ except PlaygroundError as exc:
 form.commit(config)
 changed = controls.follow_settings(config)
 
-bar = st.columns([2.2, 1.4], vertical_alignment="center")
+bar = st.columns([1.2, 1.6] if projector() else [2.2, 1.4], vertical_alignment="center")
 with bar[0]:
-    job_controls(controls.JOB, functools.partial(controls.new_job, config), lab="attention",
+    job_controls(controls.JOB, functools.partial(controls.new_job, config), lab="attention", compact=projector(),
                  play_label=t("attention.page.start_race") if config.race else t("common.ui.train"))
 with bar[1]:
     controls.speed_control(task)

@@ -34,7 +34,7 @@ from core.viz.attention import (
     race_figure,
 )
 from core.viz.curves import thin
-from ui.display import chart
+from ui.display import chart, projector
 from ui.i18n import lang, show, t
 from ui.jobs import current_job, job_controls, status_line
 from ui.live import live
@@ -44,6 +44,7 @@ from .controls import FAMILY, JOB, TWIN, new_twin_job, run_config
 FRESH = "att_fresh"  # (job id, step, settings) → the view taken then, for a paused or finished run
 GENERATED = "att_generated"
 SHOWN_HEATMAPS = 8  # layers × heads drawn at once before the page asks which layers to show
+LONG_INPUT = 12  # tokens beyond which the heatmaps get the whole width (and fewer of them at once)
 
 
 def views_for(task: str) -> list[str]:
@@ -99,9 +100,10 @@ def baseline(config: A.Config) -> float:
 
 
 # ----------------------------------------------------------------------------- attention
-def _layers_shown(n_layers: int, n_heads: int) -> list[int]:
-    """All layers when they fit, else the ones the visitor picks (the last one first)."""
-    if n_layers * n_heads <= SHOWN_HEATMAPS or n_layers == 1:
+def _layers_shown(n_layers: int, n_heads: int, most: int) -> list[int]:
+    """All layers when their ``n_heads`` maps each fit in ``most``, else the ones the visitor picks (the last one
+    first)."""
+    if n_layers * n_heads <= most or n_layers == 1:
         return list(range(n_layers))
     picked = st.pills(t("attention.page.layers_shown"), list(range(n_layers)), selection_mode="multi",
                       default=[n_layers - 1], format_func=lambda i: t("attention.page.layer_n", n=i + 1),
@@ -112,16 +114,22 @@ def _layers_shown(n_layers: int, n_heads: int) -> list[int]:
 def heatmaps(maps: A.AttentionMaps, *, key: str) -> None:
     """Weights or scores of every head of the chosen layers, with the switch between them."""
     n_layers, n_heads = maps.weights.shape[:2]
+    long = len(maps.tokens) > LONG_INPUT
     with st.container(horizontal=True, vertical_alignment="bottom"):
         kind = st.segmented_control(t("attention.page.kind"), ["weights", "scores"], default="weights",
-                                    required=True, key=f"{key}_kind",
+                                    required=True, key=f"{key}_kind", label_visibility="collapsed",
                                     format_func=lambda k: t(f"attention.page.kind_{k}"))
-        layers = _layers_shown(n_layers, n_heads)
+        layers = _layers_shown(n_layers, n_heads, SHOWN_HEATMAPS // 2 if long else SHOWN_HEATMAPS)
     kind = kind or "weights"
     values = maps.weights if kind == "weights" else maps.scores
-    cell = 300 if n_heads <= 2 else 230 if n_heads <= 4 else 170
+    cell = 300 if n_heads <= 2 else 240 if n_heads <= 4 else 170
     fig = attention_heatmaps(values, maps.tokens, mask=maps.mask, kind=kind, layers=layers, lang=lang(), cell_px=cell)
-    fig.update_annotations(yshift=14)  # the head titles above the key labels on top
+    if long:  # one character per cell: smaller labels
+        fig.update_xaxes(tickfont_size=9)
+        fig.update_yaxes(tickfont_size=9)
+    lift = 34 if projector() else 24  # the head titles above the key labels drawn on top
+    fig.update_annotations(yshift=lift)
+    fig.update_layout(margin_t=fig.layout.margin.t + lift)
     chart(fig, key=f"{key}_fig_heatmaps")
     st.caption(t("attention.help.scores" if kind == "scores" else "attention.help.attention"))
 
@@ -130,19 +138,34 @@ def attention_view(view: A.View, cfg: A.Config) -> None:
     maps = view.probe
     if maps.unknown:
         st.caption(t("attention.page.unknown", chars=maps.unknown))
+    long = len(maps.tokens) > LONG_INPUT
+    if long:  # a text: the heatmaps get the whole width, the mask goes beside the answers below
+        heatmaps(maps, key="att")
     left, right = st.columns([1, 2.4], gap="medium")
     with left:
-        fig = mask_figure(maps.mask, maps.tokens, lang=lang(), height=330)
-        fig.update_layout(title_text=t("attention.page.mask_title"))
+        st.markdown(f"**{t('attention.page.mask_title')}**")
+        fig = mask_figure(maps.mask, maps.tokens, lang=lang(), height=300)
+        fig.update_layout(title_text="", margin_t=60 if projector() else 50)
+        if long:
+            fig.update_xaxes(tickfont_size=8)
+            fig.update_yaxes(tickfont_size=8)
         chart(fig, key="att_fig_mask")
         st.markdown(t("attention.page.mask_causal" if view.causal else "attention.page.mask_full"))
         st.caption(t("attention.help.mask"))
     with right:
-        heatmaps(maps, key="att")
-    chart(answer_figure(maps.tokens, maps.targets, maps.predictions, maps.confidence, lang=lang(), height=200),
-          key="att_fig_answers")
+        if long:
+            answers(maps)
+        else:
+            heatmaps(maps, key="att")
+    if not long:
+        answers(maps)
     chart(patterns_figure(view.patterns, lang=lang()), key="att_fig_patterns")
     st.caption(t("attention.help.patterns"))
+
+
+def answers(maps: A.AttentionMaps) -> None:
+    chart(answer_figure(maps.tokens, maps.targets, maps.predictions, maps.confidence, lang=lang(), height=200),
+          key="att_fig_answers")
 
 
 # ----------------------------------------------------------------------------- training
