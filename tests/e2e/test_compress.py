@@ -40,13 +40,20 @@ def upload(page, label: str, name: str, data: bytes, mime: str) -> None:
     wait_for(lambda: box.get_by_text(name).count() > 0, 20, f"{name} to be uploaded")
 
 
+def open_export_tab(page, app_url) -> None:
+    """The page, then its export tab (the first visit to a fresh server trains the example model first)."""
+    open_page(page, app_url, "compress?lang=en", TITLE, timeout_ms=180_000)
+    tab = page.get_by_role("tab", name="Export & re-import")
+    tab.wait_for(timeout=240_000)
+    assert_no_exception(page)
+    tab.click()
+
+
 def test_export_onnx_download_and_reimport_onto_the_shelf(page, app_url):
     import onnx
 
     # the shelf is empty, so the example CNN stands in (trained by the CNN lab's own code, once per server)
-    open_page(page, app_url, "compress?lang=en", TITLE, timeout_ms=180_000)
-    assert_no_exception(page)
-    page.get_by_role("tab", name="Export & re-import").click()
+    open_export_tab(page, app_url)
     page.get_by_role("button", name="ONNX", exact=True).wait_for(timeout=90_000)
     main = page.locator('[data-testid="stMain"]')
     wait_for(lambda: "equal" in main.inner_text(), 30, "the export checks")
@@ -101,8 +108,7 @@ def _small_card() -> bytes:
 def test_a_malicious_weights_file_is_refused(page, app_url):
     evil = io.BytesIO()
     torch.save({"net.0.weight": torch.zeros(8, 4), "payload": Boom()}, evil)
-    open_page(page, app_url, "compress?lang=en", TITLE, timeout_ms=180_000)
-    page.get_by_role("tab", name="Export & re-import").click()
+    open_export_tab(page, app_url)
     page.get_by_role("button", name="Put it on my shelf").wait_for(timeout=90_000)
     upload(page, "Weights (.pt)", "evil.pt", evil.getvalue(), "application/octet-stream")
     upload(page, "Model card (.json)", "card.json", _small_card(), "application/json")
