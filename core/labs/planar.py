@@ -118,12 +118,20 @@ class Config(LabConfig):
     def steps_per_epoch(self) -> int:
         return math.ceil(self.n_train / self.batch_size)
 
-    def label(self) -> str:
-        """A short description for legends, e.g. ``spiral · 8-8 Tanh · Adam 0.03``."""
-        shape = "-".join(map(str, self.hidden)) or "0"
-        reg = f" · {self.regularization} {self.reg_rate:g}" if self.regularization != "none" else ""
-        data = self.csv_label if self.source == "csv" else self.dataset
-        return f"{data} · {shape} {self.activation} · {self.optimizer} {self.lr:g}{reg}"
+    def shape(self) -> str:
+        """The hidden layers and activation, e.g. ``8-8 Tanh`` (``0`` for none)."""
+        return f"{'-'.join(map(str, self.hidden)) or '0'} {self.activation}"
+
+    def data_name(self) -> str:
+        """The data set's name (a catalogue term), or the visitor's table's label column."""
+        return self.csv_label if self.source == "csv" else Term(f"planar.choices.dataset.{self.dataset}")
+
+    def label(self) -> Message:
+        """A short description for legends, e.g. ``Spiral · 8-8 Tanh · Adam 0.03``."""
+        reg = (Message("planar.label_reg", kind=self.regularization, rate=self.reg_rate)
+               if self.regularization != "none" else "")
+        return Message("planar.label", data=self.data_name(), shape=self.shape(), optimizer=self.optimizer,
+                       lr=self.lr, reg=reg)
 
 
 # Preset key → experiment; names and descriptions live in the catalogue (planar.presets.<key>).
@@ -266,8 +274,8 @@ def make_job(config: Config, *, data: Table | TabularData | None = None, speed: 
     if speed not in SPEEDS:
         raise ConfigError("planar.errors.speed", value=speed, choices=", ".join(SPEEDS))
     prepared = table_data(config, data) if config.source == "csv" else None
-    name = (Message("planar.job_table", label=config.csv_label) if prepared is not None else
-            Message("planar.job", dataset=Term(f"planar.choices.dataset.{config.dataset}")))
+    name = Message("planar.job_table" if prepared is not None else "planar.job", data=config.data_name(),
+                   shape=config.shape())
     factory = functools.partial(make_trainer, config) if prepared is None else functools.partial(make_trainer, config,
                                                                                                   prepared)
     return TrainingJob(factory, name=name, total_steps=total_steps, eval_every=steps_per_epoch(config, prepared),

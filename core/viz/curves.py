@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -32,7 +33,8 @@ def thin(snap: JobSnapshot, max_points: int = 300) -> JobSnapshot:
         arr = np.asarray(values, dtype=float)
         cut = len(arr) - len(arr) % size
         head = arr[:cut].reshape(-1, size)
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # an all-NaN block (a column recorded only every few steps) stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
             col = head[:, -1] if key == "step" else np.nanmean(head, axis=1)
             if cut < len(arr):
                 tail = arr[cut:]

@@ -18,23 +18,25 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from core.data.planar import FEATURES, feature_label
-from core.i18n import text
+from core.i18n import localize, text
 from core.inspect.planar import NetworkView
 from core.viz.curves import fast_figure
+from core.viz.palette import PALETTES, Palette
 
-ORANGE, BLUE, MIDDLE = (245, 147, 34), (8, 119, 189), (232, 234, 235)
-# a table with more than two classes: one colour per class (orange and blue first, as for two)
-CLASS_COLOURS = ((245, 147, 34), (8, 119, 189), (44, 160, 44), (148, 103, 189), (214, 39, 40), (140, 86, 75),
-                 (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
+STANDARD = PALETTES["standard"]
+ORANGE, BLUE, MIDDLE = STANDARD.negative, STANDARD.positive, STANDARD.middle
+# a table with more than two classes: one colour per class (the palette's two first, as for two)
+CLASS_COLOURS = ((44, 160, 44), (148, 103, 189), (214, 39, 40), (140, 86, 75), (227, 119, 194), (127, 127, 127),
+                 (188, 189, 34), (23, 190, 207))
 LABEL_CHARS = 12  # a table column's name is shortened to this in the diagram
-COLORSCALE = [[0.0, "rgb(245,147,34)"], [0.5, "rgb(232,234,235)"], [1.0, "rgb(8,119,189)"]]
+COLORSCALE = STANDARD.colorscale()
 _BOUNDED = {"Tanh", "Sigmoid"}
 
 
-def to_rgb(values: np.ndarray) -> np.ndarray:
-    """Map values in [-1, 1] (clipped) to uint8 RGB on the orange–grey–blue scale."""
+def to_rgb(values: np.ndarray, palette: Palette = STANDARD) -> np.ndarray:
+    """Map values in [-1, 1] (clipped) to uint8 RGB on the palette's negative–middle–positive scale."""
     v = np.clip(np.nan_to_num(values), -1, 1)[..., None]
-    mid, neg, pos = (np.array(c, dtype=np.float32) for c in (MIDDLE, ORANGE, BLUE))
+    mid, neg, pos = (np.array(c, dtype=np.float32) for c in (palette.middle, palette.negative, palette.positive))
     rgb = np.where(v < 0, mid + (neg - mid) * (-v), mid + (pos - mid) * v)
     return rgb.astype(np.uint8)
 
@@ -50,11 +52,13 @@ def png_uri(values: np.ndarray) -> str:
 # ---------------------------------------------------------------------------------------------- surface
 def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
                      test: tuple[np.ndarray, np.ndarray] | None = None, *, discretize: bool = False,
-                     height: int = 420, colorbar_on: bool = True, lang: str = "en") -> go.Figure:
+                     height: int = 420, colorbar_on: bool = True, lang: str = "en", palette: Palette = STANDARD
+                     ) -> go.Figure:
     """The network's output over the plane, training points on top (and test points ringed in black). On a
     table with more than two classes, each class has its colour, paler where the network is less sure."""
     if view.confidence is not None:
-        return _class_surface(view, train, test, discretize=discretize, height=height, lang=lang)
+        return _class_surface(view, train, test, discretize=discretize, height=height, lang=lang, palette=palette)
+    colorscale = palette.colorscale()
     classification = view.problem == "classification"
     z = np.sign(view.surface) if discretize else view.surface
     prediction = text("planar.viz.prediction", lang)
@@ -70,7 +74,7 @@ def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
     axis = np.round(view.axis, 3).tolist()
     axis_y = axis if view.axis_y is None else np.round(view.axis_y, 3).tolist()
     data = [{"type": "heatmap", "x": axis, "y": axis_y, "z": np.round(z, 2).tolist(), "zmin": low, "zmax": high,
-             "colorscale": COLORSCALE, "zsmooth": "best" if not discretize else False, "colorbar": colorbar,
+             "colorscale": colorscale, "zsmooth": "best" if not discretize else False, "colorbar": colorbar,
              "showscale": colorbar_on, "hovertemplate": hover + "<extra></extra>", "name": "output"}]
     sets = [(text("planar.viz.train", lang), train, "white", 1.0)]
     if test is not None:
@@ -82,7 +86,7 @@ def decision_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
         data.append({
             "type": "scatter", "x": np.round(xy[:, 0], 3).tolist(), "y": np.round(xy[:, 1], 3).tolist(),
             "mode": "markers", "name": name, "showlegend": False,
-            "marker": {"color": np.round(colour, 3).tolist(), "colorscale": COLORSCALE, "cmin": low, "cmax": high,
+            "marker": {"color": np.round(colour, 3).tolist(), "colorscale": colorscale, "cmin": low, "cmax": high,
                        "size": 7, "line": {"color": edge, "width": width}},
             "hovertemplate": f"{name}<br>{names[0]} %{{x:.2f}}<br>{names[1]} %{{y:.2f}}<br>{target} %{{customdata:.2f}}"
                              "<extra></extra>",
@@ -113,16 +117,17 @@ def _surface_layout(view: NetworkView, height: int, right: int) -> dict:
     }
 
 
-def class_colour(k: int, pale: float = 0.0) -> str:
+def class_colour(k: int, pale: float = 0.0, palette: Palette = STANDARD) -> str:
     """Class ``k``'s colour, mixed with the neutral grey by ``pale`` (0: the full colour)."""
-    c = np.array(CLASS_COLOURS[k % len(CLASS_COLOURS)], dtype=float)
-    r, g, b = (c + (np.array(MIDDLE) - c) * pale).round().astype(int)
+    colours = (palette.negative, palette.positive, *CLASS_COLOURS)
+    c = np.array(colours[k % len(colours)], dtype=float)
+    r, g, b = (c + (np.array(palette.middle) - c) * pale).round().astype(int)
     return f"rgb({r},{g},{b})"
 
 
 def _class_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
                    test: tuple[np.ndarray, np.ndarray] | None, *, discretize: bool, height: int,
-                   lang: str) -> go.Figure:
+                   lang: str, palette: Palette = STANDARD) -> go.Figure:
     """k classes: cell value class + certainty in [0, 1) on a colour scale that runs pale → full within each
     class's band (no smoothing: it would invent classes between two others)."""
     k = max(2, len(view.class_names))
@@ -131,7 +136,7 @@ def _class_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
     z = view.surface + (0.999 if discretize else sure)
     scale = []
     for c in range(k):
-        scale += [[c / k, class_colour(c, 0.85)], [(c + 0.999) / k, class_colour(c, 0.35)]]  # the points stay bolder
+        scale += [[c / k, class_colour(c, 0.85, palette)], [(c + 0.999) / k, class_colour(c, 0.35, palette)]]
     scale[-1][0] = 1.0
     names = _axis_names(view)
     labels = np.asarray(view.class_names, dtype=object)[view.surface.astype(int)]
@@ -151,7 +156,8 @@ def _class_surface(view: NetworkView, train: tuple[np.ndarray, np.ndarray],
         data.append({
             "type": "scatter", "x": np.round(xy[:, 0], 3).tolist(), "y": np.round(xy[:, 1], 3).tolist(),
             "mode": "markers", "name": name, "showlegend": False, "customdata": [view.class_names[c] for c in y],
-            "marker": {"color": [class_colour(c) for c in y], "size": 7, "line": {"color": edge, "width": width}},
+            "marker": {"color": [class_colour(c, 0.0, palette) for c in y], "size": 7,
+                       "line": {"color": edge, "width": width}},
             "hovertemplate": f"{name}<br>{names[0]} %{{x:.2f}}<br>{names[1]} %{{y:.2f}}<br>%{{customdata}}"
                              "<extra></extra>"})
     return fast_figure(data, _surface_layout(view, height, 8))
@@ -202,12 +208,12 @@ _PX = 24  # atlas pixels per diagram unit (the browser smooths the upscaling)
 
 
 def _atlas(tiles: list[tuple[float, float, np.ndarray]], box: float, x0: float, y1: float, width: float,
-           height: float) -> str:
+           height: float, palette: Palette = STANDARD) -> str:
     """All neuron tiles on ONE transparent PNG (one image to decode per redraw instead of one per neuron)."""
     canvas = Image.new("RGBA", (round(width * _PX), round(height * _PX)), (0, 0, 0, 0))
     side = round(box * _PX)
     for x, y, values in tiles:
-        tile = Image.fromarray(to_rgb(values[::-1]), mode="RGB").resize((side - 2, side - 2), Image.LANCZOS)
+        tile = Image.fromarray(to_rgb(values[::-1], palette), mode="RGB").resize((side - 2, side - 2), Image.LANCZOS)
         framed = Image.new("RGB", (side, side), (85, 85, 85))
         framed.paste(tile, (1, 1))
         canvas.paste(framed, (round((x - box / 2 - x0) * _PX), round((y1 - (y + box / 2)) * _PX)))
@@ -216,7 +222,8 @@ def _atlas(tiles: list[tuple[float, float, np.ndarray]], box: float, x0: float, 
     return "data:image/webp;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def network_diagram(view: NetworkView, activation: str, *, height: int | None = None, lang: str = "en") -> go.Figure:
+def network_diagram(view: NetworkView, activation: str, *, height: int | None = None, lang: str = "en",
+                    palette: Palette = STANDARD) -> go.Figure:
     """Every neuron as a small heatmap of its output over the plane, linked by weight-styled edges.
 
     Streamlit redraws a changed Plotly chart from scratch, so the figure is kept light for the browser: the
@@ -240,7 +247,7 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
                 gx.extend([*cx, None])  # None breaks the line between two edges
                 gy.extend([*cy, None])
     for (positive, b), (gx, gy) in sorted(groups.items()):
-        r, g, bl = BLUE if positive else ORANGE
+        r, g, bl = palette.positive if positive else palette.negative
         data.append({"type": "scatter", "x": gx, "y": gy, "mode": "lines", "hoverinfo": "skip", "showlegend": False,
                      "line": {"color": f"rgba({r},{g},{bl},{_ALPHAS[b]})", "width": _WIDTHS[b], "shape": "spline",
                               "smoothing": 1.0}})
@@ -263,7 +270,7 @@ def network_diagram(view: NetworkView, activation: str, *, height: int | None = 
                  "marker": {"symbol": "square", "size": 26, "color": "rgba(0,0,0,0)"}})
     y_top, y_bottom = max(col[0] for col in ys) + box / 2, -(rows - 1) * dy - box / 2
     x_left, x_right = -box / 2, xs[-1] + box / 2
-    image = {"source": _atlas(tiles, box, x_left, y_top, x_right - x_left, y_top - y_bottom), "x": x_left,
+    image = {"source": _atlas(tiles, box, x_left, y_top, x_right - x_left, y_top - y_bottom, palette), "x": x_left,
              "y": y_top, "sizex": x_right - x_left, "sizey": y_top - y_bottom, "xref": "x", "yref": "y",
              "sizing": "stretch", "layer": "above"}
     top = y_top + 0.25
@@ -339,7 +346,7 @@ def compare_runs(runs: Sequence[dict], *, height: int = 260, metric: str = "test
         pairs = pairs[::step] + ([pairs[-1]] if (len(pairs) - 1) % step else [])
         width = 2.5 if k == len(runs) - 1 else 1.5
         fig.add_trace(go.Scatter(x=[p[0] for p in pairs], y=[p[1] for p in pairs], mode="lines",
-                                 name=f"#{run['run']} {run['label']}{final}",
+                                 name=f"#{run['run']} {localize(run['label'], lang)}{final}",
                                  line={"color": palette[k % len(palette)], "width": width}))
     fig.update_xaxes(title_text=text("common.curves.epoch", lang))
     fig.update_yaxes(title_text=text(f"planar.viz.{metric}", lang), rangemode="tozero")

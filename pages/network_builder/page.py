@@ -3,10 +3,10 @@ neuron learn. The whole experiment lives in the URL, so the address can be share
 
 import streamlit as st
 
-from core.errors import PlaygroundError
 from core.jobs import JobSnapshot
 from pages.network_builder import controls, table, views
-from ui.i18n import show, t
+from ui.display import controls as controls_box
+from ui.i18n import t
 from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
 from ui.settings import share_note
@@ -25,9 +25,10 @@ bar = top.columns([2.2, 1.3], vertical_alignment="center")
 buttons = bar[0].container()  # filled below, once the settings are known
 with bar[1]:
     controls.speed_control()
-controls.hyper_controls(form, top.columns(6, vertical_alignment="bottom"))
+with top, controls_box(t("planar.page.hyper_box"), border=False):
+    controls.hyper_controls(form, st.columns(6, vertical_alignment="bottom"))
 data_col, net_col, out_col = st.columns([1.05, 2.8, 2.1], gap="medium")
-with data_col:
+with data_col, controls_box(t("planar.page.data_box"), border=False):
     table.source_switch(form)
     controls.preset_picker(form)
     controls.feature_controls(form)
@@ -35,13 +36,7 @@ with data_col:
 with net_col:
     controls.layer_editor()
 
-config = form.config()
-try:
-    config.validate()
-except PlaygroundError as exc:
-    st.error(show(exc), icon=":material/error:")
-    st.stop()
-form.commit(config)
+config = form.checked()
 controls.follow_settings(config)
 with buttons:
     job_controls(controls.JOB, lambda: controls.new_job(config), lab="planar", play_label=t("common.ui.play"))

@@ -13,6 +13,7 @@ from core.errors import PlaygroundError
 from core.inspect.planar import NetworkView, plane_points
 from core.labs import planar
 from core.viz.planar import confusion_matrix, decision_surface
+from ui.display import chart, palette
 from ui.i18n import lang, show, t
 from ui.jobs import reset_job
 from ui.settings import Form
@@ -140,14 +141,14 @@ def summary(data: TabularData) -> None:
         st.caption(t("planar.page.csv_missing", filled=filled or "–", dropped=data.dropped))
 
 
-def render_output(view: NetworkView, config: planar.Config, data: TabularData, chart: dict) -> None:
+def render_output(view: NetworkView, config: planar.Config, data: TabularData) -> None:
     """The decision surface when two numeric columns are the only inputs, the test rows' confusion matrix for a
     classification (any number of classes)."""
     summary(data)
     if view.axis_names and view.exact_plane:
         test = points(data, test=True) if config.show_test else None
-        st.plotly_chart(decision_surface(view, points(data), test, discretize=config.discretize, height=330,
-                                         colorbar_on=False, lang=lang()), key="nb_surface", config=chart)
+        chart(decision_surface(view, points(data), test, discretize=config.discretize, height=330, colorbar_on=False,
+                               lang=lang(), palette=palette()), key="nb_surface")
         if view.confidence is not None:
             st.caption(t("planar.page.csv_surface_classes"))
         else:
@@ -156,4 +157,4 @@ def render_output(view: NetworkView, config: planar.Config, data: TabularData, c
     else:
         st.caption(t("planar.page.csv_no_plane"))
     if view.confusion is not None:
-        st.plotly_chart(confusion_matrix(view, lang=lang()), key="nb_confusion", config=chart)
+        chart(confusion_matrix(view, lang=lang()), key="nb_confusion")

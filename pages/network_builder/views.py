@@ -14,6 +14,7 @@ from core.jobs import JobSnapshot, JobState
 from core.labs import planar
 from core.viz.curves import thin, training_curves
 from core.viz.planar import compare_runs, decision_surface, network_diagram, weight_legend
+from ui.display import chart, palette
 from ui.i18n import lang, t
 from ui.jobs import current_job
 
@@ -21,7 +22,6 @@ from . import table
 from .controls import JOB
 
 MAX_RUNS = 5
-CHART = {"displayModeBar": False}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -67,8 +67,7 @@ def pick_view(snap: JobSnapshot | None, config: planar.Config, data: PlanarData 
 def render_network(snap: JobSnapshot | None, config: planar.Config, data: PlanarData | TabularData | None = None
                    ) -> None:
     view = pick_view(snap, config, data)
-    st.plotly_chart(network_diagram(view, run_config(snap, config).activation, lang=lang()), key="nb_diagram",
-                    config=CHART)
+    chart(network_diagram(view, run_config(snap, config).activation, lang=lang(), palette=palette()), key="nb_diagram")
     st.caption(weight_legend(lang()))
 
 
@@ -88,11 +87,11 @@ def render_output(snap: JobSnapshot | None, config: planar.Config, data: PlanarD
         accs[0].metric(t("planar.page.train_accuracy"), f"{m['train_accuracy']:.1%}")
         accs[1].metric(t("planar.page.test_accuracy"), f"{m['test_accuracy']:.1%}")
     if isinstance(data, TabularData):
-        table.render_output(view, config, data, CHART)
+        table.render_output(view, config, data)
         return
     test = (data.test_xy, data.test_y) if config.show_test else None
-    st.plotly_chart(decision_surface(view, (data.train_xy, data.train_y), test, discretize=config.discretize,
-                                     height=330, colorbar_on=False, lang=lang()), key="nb_surface", config=CHART)
+    chart(decision_surface(view, (data.train_xy, data.train_y), test, discretize=config.discretize, height=330,
+                           colorbar_on=False, lang=lang(), palette=palette()), key="nb_surface")
     kind = "classification" if view.problem == "classification" else "regression"
     scale = t(f"planar.page.scale_{kind}")
     st.caption(t("planar.page.surface_caption", scale=scale))
@@ -147,13 +146,12 @@ def render_history(snap: JobSnapshot | None, config: planar.Config,
         if snap is None:
             st.caption(t("planar.page.curves_empty"))
         else:
-            st.plotly_chart(training_curves(thin(snap), height=260, val_name=t("planar.page.test"), lang=lang()),
-                            key="nb_curves")
+            chart(training_curves(thin(snap), height=260, val_name=t("planar.page.test"), lang=lang()), key="nb_curves")
     with compare_col:
         runs = remember_run(snap, run_config(snap, config)) if snap is not None else remembered_runs()
         st.markdown(t("planar.page.compare_title", n=MAX_RUNS))
         if runs:
-            st.plotly_chart(compare_runs(runs, lang=lang()), key="nb_compare")
+            chart(compare_runs(runs, lang=lang()), key="nb_compare")
         else:
             st.caption(t("planar.page.compare_empty"))
     if snap is not None and snap.state == JobState.RUNNING:
