@@ -531,6 +531,7 @@ def test_short_training_recognises_unseen_voices(trained):
     assert evaluation["clean_val_accuracy"] >= 0.85 and evaluation["val_accuracy"] < evaluation["clean_val_accuracy"]
 
 
+@pytest.mark.slow
 def test_learning_rate_follows_a_cosine_from_lr_to_a_twentieth():
     torch.manual_seed(0)
     trainer = make_trainer(default_config("cnn", epochs=1, **FAST))
@@ -594,7 +595,7 @@ def test_settings_are_declared_once_and_round_trip_the_url():
     assert Config.from_query(config.to_query()) == (config, [])
     fixed, warnings = PageConfig.from_query({"cnn_lr": "5", "rnn": "transformer", "cnn_epochs": "1e9", "fft": "300",
                                              "voice": "x" * 99})
-    assert (fixed.cnn_lr, fixed.rnn_cell, fixed.cnn_epochs, fixed.n_fft) == (0.03, "lstm", 200, 256)
+    assert (fixed.cnn_lr, fixed.rnn_cell, fixed.cnn_epochs, fixed.n_fft) == (0.03, "gru", 200, 256)  # the default
     assert len(fixed.voice) == 40
     assert len(warnings) == 4 and all(w.startswith("URL parameter `") for w in warnings), warnings
     fixed.validate()

@@ -61,7 +61,7 @@ class Config(LabConfig):
     lr: float = setting(3e-3, key="lr", low=LEARNING_RATES[0], high=LEARNING_RATES[-1], grid=LEARNING_RATES)
     weight_decay: float = setting(1e-4, key="wd", low=0.0, high=0.1)
     batch_size: int = setting(64, key="batch", low=1, high=1024)
-    epochs: int = setting(10, key="epochs", low=1, high=200,
+    epochs: int = setting(6, key="epochs", low=1, high=200,
                           messages={"range": "audio.errors.epochs", "integer": "audio.errors.epochs"})
     spec_augment: bool = setting(True, key="specaug")
     copies: int = setting(1, key="copies", low=0, high=4)
@@ -160,7 +160,7 @@ class PageConfig(LabConfig):
     # the CNN on log-mel spectrograms
     cnn_channels: tuple[int, ...] = _like("channels", "cnn_ch")
     cnn_mels: int = _like("n_mels", "cnn_mels")
-    cnn_epochs: int = _like("epochs", "cnn_epochs")
+    cnn_epochs: int = _like("epochs", "cnn_epochs", default=default_epochs("cnn"))
     cnn_lr: float = _like("lr", "cnn_lr")
     # the LSTM / GRU on MFCC frames
     rnn_cell: str = setting("gru", key="rnn", choices=CELLS)  # chosen by recording-like validation accuracy
@@ -180,7 +180,7 @@ class PageConfig(LabConfig):
     # "Listen and look": which bundled clip, its augmentations, the analysis settings
     digit: int = setting(7, key="digit", low=0, high=9, rebuild=False)
     voice: str = setting("", key="voice", max_len=40, rebuild=False)  # "" or unknown: the first voice
-    take: int = setting(1, key="take", low=0, high=5, rebuild=False)  # which speed · pitch setting of that voice
+    take: int = setting(0, key="take", low=0, high=5, rebuild=False)  # which speed · pitch setting of that voice
     noise: str = setting("white", key="noise", choices=NOISES, rebuild=False)
     snr: int = setting(10, key="snr", low=-5, high=40, rebuild=False)
     shift: float = setting(0.15, key="shift", low=-0.3, high=0.3, digits=2, rebuild=False)
