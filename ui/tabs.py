@@ -27,6 +27,11 @@ def setting_tabs(form: Form, name: str, labels: Mapping[str, str]) -> dict[str, 
     ids, shown = list(labels), list(labels.values())
     current = form.value(name)
     widget = f"{form.key(name)}__tabs_{lang()}"
-    default = shown[ids.index(current)] if current in ids else shown[0]
+    wanted = shown[ids.index(current)] if current in ids else shown[0]
+    # ``default`` is part of the widget's identity: changing it would make a new tab bar (the old one lingers,
+    # stale, until the rerun ends). It stays the first one seen; a setting changed elsewhere moves the state.
+    default = st.session_state.setdefault(f"{widget}__default", wanted)
+    if st.session_state.get(widget, default) != wanted:
+        st.session_state[widget] = wanted
     tabs = st.tabs(shown, key=widget, default=default, on_change=_opened, args=(form.key(name), widget, ids, shown))
     return dict(zip(ids, tabs, strict=True))

@@ -100,5 +100,7 @@ def test_explain_in_chinese_with_a_lab_model_and_the_bundled_cnn(page, app_url):
     page.wait_for_function(TRACES, arg="ex_deletion_fig", timeout=90_000)
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert "归因" in main and "基线" in main and "Deletion curves" not in main and "Why" not in main
-    assert "lang=zh" in page.url and "check=deletion" in page.url and "model=bundled" in page.url
+    # the address bar follows once the rerun has written it
+    page.wait_for_function("() => ['lang=zh', 'check=deletion', 'model=bundled'].every(p => location.href.includes(p))",
+                           timeout=30_000)
     assert_no_exception(page)
