@@ -42,6 +42,7 @@ PAGES: list[PageInfo] = [
     PageInfo("attention_lab", ":material/visibility:", "language", lab="attention"),
     PageInfo("audio_lab", ":material/graphic_eq:", "audio", lab="audio"),
     PageInfo("generative_lab", ":material/auto_awesome:", "generative", lab="generative"),
+    PageInfo("rl_lab", ":material/sports_esports:", "agents", lab="rl"),
     PageInfo("explain", ":material/psychology_alt:", "explain"),
     PageInfo("compress", ":material/compress:", "deploy", lab="compress"),
 ]
