@@ -315,7 +315,7 @@ def test_card_round_trip_of_a_lab_model():
     assert back.lab == "planar" and back.kind == "features" and back.binary and back.spec.shape == (2,)
     assert torch.equal(back.model(source.x_test), source.model(source.x_test))
     assert score(back.model, back.x_test, back.y_test) == score(source.model, source.x_test, source.y_test)
-    assert "circle" in back.description.text("en")
+    assert "Circle" in back.description.text("en")
 
 
 def _bundle(name: str = "student_mlp") -> tuple[bytes, dict]:

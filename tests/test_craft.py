@@ -307,7 +307,8 @@ def test_search_trials_run_as_jobs_through_the_job_manager():
     assert search.done and len(submitted) == 3
     view = search.view()
     assert all(s in ("complete", "pruned") for s in view.state)
-    assert np.isfinite(view.value).all() and (view.value > 0.1).all()
+    # a trial may draw a learning rate that stays at chance (10 digits): the best one must have learnt
+    assert np.isfinite(view.value).all() and ((view.value >= 0) & (view.value <= 1)).all() and view.value.max() > 0.2
     assert manager.jobs("visitor") and not manager.jobs("someone else")
 
 

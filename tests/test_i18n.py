@@ -123,7 +123,7 @@ def _latin_words(texts: list[str]) -> set[str]:
     known = {w.lower() for v in ZH.values() for w in WORD.findall(re.sub(r"<[^>]*>|\{[^}]*\}", " ", v))}
     found = set()
     for text in texts:
-        for word in WORD.findall(re.sub(r"<[^>]*>|`[^`]*`|:material/[a-z_]+:", " ", text)):
+        for word in WORD.findall(re.sub(r"<[^>]*>|`[^`]*`|:material/[a-z_]+:|:[a-z]+-badge\[", " ", text)):
             if word.lower() not in known:
                 found.add(word)
     return found

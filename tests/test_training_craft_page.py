@@ -182,7 +182,8 @@ def test_a_bad_table_gets_a_clear_message():
 
 
 def test_the_search_runs_its_trials_as_jobs_of_the_visitor():
-    at = open_page({"tab": "search", "method": "random", "budget": "3", "epochs": "1", "n": "100", "prune": "0"})
+    # 4 epochs: a good draw learns (a draw at chance is possible)
+    at = open_page({"tab": "search", "method": "random", "budget": "3", "epochs": "4", "n": "100", "prune": "0"})
     button(at, "Start: Random search, 3 trials").click().run()
     seen_running = 0
     deadline = time.monotonic() + 240
