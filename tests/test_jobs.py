@@ -150,18 +150,21 @@ def test_unwatched_job_stops_itself():
 def test_admitted_jobs_share_compute_slots_round_robin():
     manager = JobManager(capacity=3, compute_slots=1)
     jobs = [manager.submit("class", TrainingJob(xor_trainer, total_steps=None, name=f"s{i}")) for i in range(3)]
-    assert all(j.state == JobState.RUNNING for j in jobs)
-    wait_for(lambda: all(j.step > 20 for j in jobs), timeout=20)
-    time.sleep(1.0)
-    steps = [j.step for j in jobs]
-    assert min(steps) > 0.3 * max(steps), f"unfair time slicing: {steps}"
-    jobs[0].pause()
-    time.sleep(0.3)
-    before = [j.step for j in jobs]
-    time.sleep(0.5)
-    after = [j.step for j in jobs]
-    assert after[0] == before[0] and after[1] > before[1] and after[2] > before[2]
-    manager.end_session("class")
+    try:
+        assert all(j.state == JobState.RUNNING for j in jobs)
+        wait_for(lambda: all(j.step > 20 for j in jobs), timeout=20)
+        start = [j.step for j in jobs]
+        time.sleep(1.0)
+        steps = [j.step - s for j, s in zip(jobs, start, strict=True)]  # steps in the same second
+        assert min(steps) > 0.3 * max(steps), f"unfair time slicing: {steps}"
+        jobs[0].pause()
+        time.sleep(0.3)
+        before = [j.step for j in jobs]
+        time.sleep(0.5)
+        after = [j.step for j in jobs]
+        assert after[0] == before[0] and after[1] > before[1] and after[2] > before[2]
+    finally:
+        manager.end_session("class")
     assert all(j.join(5) for j in jobs)
 
 
