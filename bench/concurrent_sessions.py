@@ -100,7 +100,7 @@ def run_round(browser, base: str, pid: int, n: int) -> dict:
         if page.locator('[data-testid="stException"]').count():
             continue
         sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
-        if sidebar.count("network builder") == 1 and re.search(r"\d", metric(page, "Test accuracy")):
+        if sidebar.count("Network builder · ") == 1 and re.search(r"\d", metric(page, "Test accuracy")):
             own_results += 1
     for context in contexts:
         context.close()

@@ -19,7 +19,7 @@ def app_url():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(app_url):  # after the server's warm-up, which runs its own Playwright (two cannot nest)
     playwright_api = pytest.importorskip("playwright.sync_api")
     executable = chromium_path()
     if executable is None:
