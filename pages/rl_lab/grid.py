@@ -42,10 +42,9 @@ def brush_bar() -> None:
     if editing():
         st.pills(t("rl.page.brush"), KINDS, key=BRUSH, required=True, format_func=lambda k: t(f"rl.cells.{k}"),
                  help=t("rl.page.brush_help"), label_visibility="collapsed")
-    else:
-        row.caption(t("rl.page.edit_hint"), width="content")
-    if editing():
         st.caption(t("rl.page.editing"))
+    else:
+        st.caption(t("rl.page.edit_hint"))
     if message := st.session_state.get(ERROR):
         st.warning(show(message), icon=":material/block:")
 

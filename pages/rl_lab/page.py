@@ -31,13 +31,14 @@ with settings_box(t("rl.page.settings")):
 config = form.checked()
 controls.follow_settings(config)
 
-bar = st.columns([2.2, 2, 1.1, 1.5], vertical_alignment="center")
+bar = st.columns([2.2, 4], vertical_alignment="center")
 with bar[0]:
     job_controls(controls.JOB, functools.partial(controls.new_job, config), lab="rl", compact=True)
-controls.speed_control(where=bar[1])
-controls.learning_switch(form, where=bar[2])
+run_row = bar[1].container(horizontal=True, gap="medium", vertical_alignment="center")
+controls.speed_control(where=run_row)
+controls.learning_switch(form, where=run_row)
 if config.env == "cartpole":
-    controls.pause_when_solved(where=bar[3])
+    controls.pause_when_solved(where=run_row)
 
 which = st.segmented_control(t("rl.page.view"), VIEWS, default="learn", key="rl_view", required=True,
                              format_func=lambda v: t(f"rl.page.view_{v}"), label_visibility="collapsed")
