@@ -5,11 +5,10 @@ import functools
 
 import streamlit as st
 
-from core.errors import PlaygroundError
 from pages.attention_lab import controls, views
 from ui.display import controls as settings_box
 from ui.display import projector
-from ui.i18n import show, t
+from ui.i18n import t
 from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
 from ui.settings import share_note
@@ -39,13 +38,7 @@ with settings_box(t("attention.page.settings")):
         controls.probe_input(form, task)
 controls.model_settings(form)
 
-config = form.config()
-try:
-    config.validate()
-except PlaygroundError as exc:
-    st.error(show(exc), icon=":material/error:")
-    st.stop()
-form.commit(config)
+config = form.checked()
 changed = controls.follow_settings(config)
 
 bar = st.columns([1.2, 1.6] if projector() else [2.2, 1.4], vertical_alignment="center")

@@ -4,9 +4,8 @@ hyperparameter search with optuna, and the visitor's own CSV. The settings live 
 
 import streamlit as st
 
-from core.errors import PlaygroundError
 from pages.training_craft import common, fitting, pipeline, racing, search, table
-from ui.i18n import show, t
+from ui.i18n import t
 from ui.settings import share_note
 
 SETTINGS = {"race": racing.race_settings, "optimizers": racing.optimizers_settings,
@@ -34,13 +33,7 @@ with left:
     SETTINGS[tab](form)
     if tab != "race":
         common.init_controls(form)
-config = form.config(experiment=common.EXPERIMENT[tab])
-try:
-    config.validate()
-except PlaygroundError as exc:
-    st.error(show(exc), icon=":material/error:")
-    st.stop()
-form.commit(config)
+config = form.checked(form.config(experiment=common.EXPERIMENT[tab]))
 with right:
     LIVE[tab](config.core())
 share_note()
