@@ -11,12 +11,12 @@ from core.data.images import load_uploaded_dataset as _load_upload
 from core.errors import PlaygroundError
 from core.labs import vision
 from core.viz.images import image_grid
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.settings import Form
 
 from .model import apply_architecture
 
-CHART = {"displayModeBar": False}
 UPLOAD_MODES = ("zip", "files")
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
@@ -88,8 +88,8 @@ def _samples(ds: ImageDataset, n: int = 16) -> None:
     n = per_class * ds.num_classes if ds.num_classes <= 10 else n
     idx = np.concatenate([np.flatnonzero(ds.y_train.numpy() == c)[:per_class] for c in range(ds.num_classes)])[:n]
     labels = names(ds)
-    st.plotly_chart(image_grid(ds.raw(ds.x_train[idx]).numpy(), [labels[int(ds.y_train[i])] for i in idx],
-                               cols=min(10, len(idx)), tile_px=64), width="stretch", key="cnn_samples", config=CHART)
+    chart(image_grid(ds.raw(ds.x_train[idx]).numpy(), [labels[int(ds.y_train[i])] for i in idx],
+                     cols=min(10, len(idx)), tile_px=64), key="cnn_samples")
 
 
 def augmentation_controls(f: Form, ds: ImageDataset) -> None:
@@ -105,8 +105,7 @@ def augmentation_controls(f: Form, ds: ImageDataset) -> None:
         if augment.active:
             images, titles = augmentation_preview(ds, augment, n_images=4, n_versions=7, classes=names(ds),
                                                   lang=lang())
-            st.plotly_chart(image_grid(images, titles, cols=8, tile_px=64), width="stretch", key="cnn_aug_preview",
-                            config=CHART)
+            chart(image_grid(images, titles, cols=8, tile_px=64), key="cnn_aug_preview")
             st.caption(t("vision.page.augmentation_on"))
         else:
             st.caption(t("vision.page.augmentation_off"))

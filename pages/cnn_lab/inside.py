@@ -17,6 +17,7 @@ from core.jobs import JobSnapshot, TrainingJob
 from core.labs import vision
 from core.viz.curves import training_curves
 from core.viz.images import channel_grid, class_probabilities, confusion_matrix, feature_flow, filter_grid, image_grid
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.live import live
 from ui.pictures import drawing_pad, picture_upload
@@ -24,7 +25,6 @@ from ui.pictures import drawing_pad, picture_upload
 from .data import names
 from .model import Trained
 
-CHART = {"displayModeBar": False}
 DRAWING = "cnn_drawing"  # (input, what the network sees, label) of the last drawing or upload
 NOT_BUILT = (RuntimeError, TimeoutError)  # a queued job has no model yet; a busy one may not answer in time
 
@@ -53,7 +53,7 @@ def filters_panel(view: vision.View, trained: bool) -> None:
     when = t("vision.page.filters_step", step=view.step) if trained else t("vision.page.filters_initial")
     st.markdown(t("vision.page.filters", when=when))
     with st.container(key="cnn_filters"):
-        st.plotly_chart(filter_grid(filters[0], lang=lang()), width="stretch", key="cnn_filters_first", config=CHART)
+        chart(filter_grid(filters[0], lang=lang()), key="cnn_filters_first")
     if len(filters) > 1:
         labels = [show(f.label) for f in filters]
         choice = st.selectbox(t("vision.page.deeper"), range(1, len(filters)), format_func=labels.__getitem__,
@@ -61,8 +61,7 @@ def filters_panel(view: vision.View, trained: bool) -> None:
         chosen = filters[choice]
         shown = min(8, chosen.out_channels)
         title = labels[choice] + (t("vision.page.first_n", n=shown) if shown < chosen.out_channels else "")
-        st.plotly_chart(filter_grid(chosen, max_filters=shown, title=title, lang=lang()), width="stretch",
-                        key="cnn_filters_deep", config=CHART)
+        chart(filter_grid(chosen, max_filters=shown, title=title, lang=lang()), key="cnn_filters_deep")
 
 
 def live_view(snap: JobSnapshot | None, config: vision.Config, dataset: ImageDataset) -> None:
@@ -77,7 +76,7 @@ def live_view(snap: JobSnapshot | None, config: vision.Config, dataset: ImageDat
             if "val_accuracy" in snap.latest:
                 cols[1].metric(t("vision.page.val_accuracy"), f"{snap.latest['val_accuracy']:.1%}")
             cols[2].metric(t("vision.page.lr_now"), f"{snap.latest.get('lr', config.lr):.2g}")
-        st.plotly_chart(training_curves(snap, lang=lang()), width="stretch", key="cnn_curves")
+        chart(training_curves(snap, lang=lang()), key="cnn_curves")
     with right:
         if snap is not None and snap.view is not None:
             filters_panel(snap.view, trained=True)
@@ -128,12 +127,11 @@ def feature_maps_view(job: TrainingJob, trained: Trained) -> None:
         st.caption(t("vision.page.maps_caption", label=label, step=job.snapshot().step,
                      live=t("vision.page.maps_live") if running else ""))
         skip = () if show_bn else ("batchnorm",)
-        st.plotly_chart(feature_flow(flow, shown, names(trained.dataset), max_channels=channels, skip_kinds=skip,
-                                     lang=lang()), width="stretch", key="cnn_fm_flow")
+        chart(feature_flow(flow, shown, names(trained.dataset), max_channels=channels, skip_kinds=skip,
+                           lang=lang()), key="cnn_fm_flow")
         layers = [m.label for m in flow.maps]
         chosen = st.selectbox(t("vision.page.one_layer"), layers, key="cnn_fm_layer")
-        st.plotly_chart(channel_grid(flow.maps[layers.index(chosen)], lang=lang()), width="stretch",
-                        key="cnn_fm_layer_grid")
+        chart(channel_grid(flow.maps[layers.index(chosen)], lang=lang()), key="cnn_fm_layer_grid")
         return running
 
     live(draw, active=job.state.active, every=3.0)
@@ -171,8 +169,7 @@ def evaluation_view(job: TrainingJob, trained: Trained) -> None:
     left, right = st.columns([1, 1])
     with left:
         normalize = st.toggle(t("vision.page.shares"), key="cnn_cm_norm")
-        st.plotly_chart(confusion_matrix(result.confusion, labels, normalize=normalize, lang=lang()),
-                        width="stretch", key="cnn_cm")
+        chart(confusion_matrix(result.confusion, labels, normalize=normalize, lang=lang()), key="cnn_cm")
     with right:
         st.markdown(t("vision.page.wrong_title"))
         if len(wrong) == 0:
@@ -180,9 +177,8 @@ def evaluation_view(job: TrainingJob, trained: Trained) -> None:
             return
         titles = [t("vision.page.wrong_tile", said=labels[result.y_pred[i]], p=result.probs[i, result.y_pred[i]],
                     true=labels[result.y_true[i]]) for i in wrong]
-        st.plotly_chart(image_grid(ds.raw(ds.x_test[wrong]).numpy(), titles, cols=4, tile_px=96,
-                                   title_colors=["#c0392b"] * len(wrong)), width="stretch", key="cnn_wrong",
-                        config=CHART)
+        chart(image_grid(ds.raw(ds.x_test[wrong]).numpy(), titles, cols=4, tile_px=96,
+                         title_colors=["#c0392b"] * len(wrong)), key="cnn_wrong")
         st.caption(t("vision.page.wrong_caption"))
 
 
@@ -218,8 +214,7 @@ def draw_view(job: TrainingJob, trained: Trained) -> None:
         st.session_state[DRAWING] = (x, shown, label)
         st.markdown(t("vision.page.says", name=labels[best], p=probs[best]))
         st.image(_enlarge(shown), caption=t("vision.page.sees", size=ds.size), width=168)
-        st.plotly_chart(class_probabilities(probs, labels, height=260, lang=lang()), width="stretch",
-                        key="cnn_draw_probs", config=CHART)
+        chart(class_probabilities(probs, labels, height=260, lang=lang()), key="cnn_draw_probs")
         st.caption(t("vision.page.see_maps"))
 
 
