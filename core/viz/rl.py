@@ -168,8 +168,8 @@ def value_map(grid: GridMap, *, episode: Episode | None = None, optimal: bool = 
                                  opacity=0.8, hoverinfo="skip"))
     title = _t("optimal_title", lang) if optimal else _t("value_title", lang, match=100 * grid.match)
     _grid_axes(fig, n)
-    fig.update_layout(title=title, height=height, margin=_MARGIN, legend={"orientation": "h", "y": -0.05},
-                      uirevision="value_map")
+    fig.update_layout(title=title, height=height, margin=_MARGIN, uirevision="value_map",
+                      legend={"orientation": "h", "y": -0.09, "yanchor": "top"})  # below the column numbers
     return fig
 
 
