@@ -20,12 +20,13 @@ import torch
 
 from core.device import best_device, device_label
 from ui.catalog import sections
-from ui.display import display_settings, style
+from ui.display import display_settings, projector, style
 from ui.i18n import lang, language_switch, show, t
 from ui.jobs import sidebar_jobs
 from ui.shelf import sidebar_shelf
 
-st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/neurology:", layout="wide")
+st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/neurology:", layout="wide",
+                   initial_sidebar_state="collapsed" if projector() else "auto")  # a projector needs the width
 
 style()
 language = lang()

@@ -50,9 +50,21 @@ def style() -> None:
     """The page's CSS: less space above the title always; large type in projector mode."""
     css = ".stMainBlockContainer {padding-top: 2.2rem;}"
     if projector():
-        css += ("html {font-size: 19px;} .stMainBlockContainer {padding-top: 1rem; max-width: 100%;}"
+        css += ("html {font-size: 19px;} .stMainBlockContainer {padding: 1rem 1.5rem 2rem; max-width: 100%;}"
                 " h1 {font-size: 2rem !important; padding: 0.2rem 0 !important;}")
     st.html(f"<style>{css}</style>")
+
+
+def header(title: str, how_title: str, *how: str, lede: str = "", ratio: tuple[float, float] = (5, 1.3)) -> None:
+    """The page's title, its "how it works" popover (``how``: markdown paragraphs) and a one-line lede under the
+    title; in projector mode the lede waits in the popover, so the live view comes first."""
+    head, pop = st.columns(list(ratio), vertical_alignment="bottom")
+    head.title(title)
+    with pop.popover(how_title, icon=":material/school:", width="stretch"):
+        for text in ((lede,) if lede and projector() else ()) + how:
+            st.markdown(text)
+    if lede and not projector():
+        st.caption(lede)
 
 
 @contextlib.contextmanager

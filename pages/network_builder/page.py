@@ -6,16 +6,13 @@ import streamlit as st
 from core.jobs import JobSnapshot
 from pages.network_builder import controls, table, views
 from ui.display import controls as controls_box
+from ui.display import header, projector
 from ui.i18n import t
 from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
 from ui.settings import share_note
 
-head, how = st.columns([5, 1.3], vertical_alignment="bottom")
-head.title(t("planar.page.title"))
-with how.popover(t("planar.page.how_title"), icon=":material/school:", width="stretch"):
-    st.markdown(t("planar.page.how"))
-st.caption(t("planar.page.lede"))
+header(t("planar.page.title"), t("planar.page.how_title"), t("planar.page.how"), lede=t("planar.page.lede"))
 
 form = controls.form()
 form.warnings()
@@ -25,10 +22,15 @@ bar = top.columns([2.2, 1.3], vertical_alignment="center")
 buttons = bar[0].container()  # filled below, once the settings are known
 with bar[1]:
     controls.speed_control()
-with top, controls_box(t("planar.page.hyper_box"), border=False):
-    controls.hyper_controls(form, st.columns(6, vertical_alignment="bottom"))
-data_col, net_col, out_col = st.columns([1.05, 2.8, 2.1], gap="medium")
-with data_col, controls_box(t("planar.page.data_box"), border=False):
+if projector():  # both boxes of settings folded side by side: data, network and output fit one screen
+    hyper_at, data_at = top.columns(2)
+    net_col, out_col = st.columns([2.8, 2.1], gap="medium")
+else:
+    hyper_at = top
+    data_at, net_col, out_col = st.columns([1.05, 2.8, 2.1], gap="medium")
+with hyper_at, controls_box(t("planar.page.hyper_box"), border=False):
+    controls.hyper_controls(form, st.columns(3 if projector() else 6, vertical_alignment="bottom") * 2)
+with data_at, controls_box(t("planar.page.data_box"), border=False):
     table.source_switch(form)
     controls.preset_picker(form)
     controls.feature_controls(form)

@@ -10,11 +10,12 @@ import torch
 
 from core.data.planar import PlanarData
 from core.data.tabular import TabularData
+from core.inspect.planar import NetworkView
 from core.jobs import JobSnapshot, JobState
 from core.labs import planar
 from core.viz.curves import thin, training_curves
 from core.viz.planar import compare_runs, decision_surface, network_diagram, weight_legend
-from ui.display import chart, palette
+from ui.display import chart, palette, projector
 from ui.i18n import lang, t
 from ui.jobs import current_job
 
@@ -71,11 +72,8 @@ def render_network(snap: JobSnapshot | None, config: planar.Config, data: Planar
     st.caption(weight_legend(lang()))
 
 
-def render_output(snap: JobSnapshot | None, config: planar.Config, data: PlanarData | TabularData) -> None:
-    view = pick_view(snap, config, data)
+def _numbers(snap: JobSnapshot | None, view: NetworkView) -> None:
     m = view.metrics
-    if snap is None:
-        st.caption(t("planar.page.untrained"))
     top = st.columns(2)
     top[0].metric(t("planar.page.epoch"), f"{snap.epoch:,.1f}" if snap else "0")
     top[1].metric(t("planar.page.step"), f"{snap.step:,}" if snap else "0")
@@ -86,12 +84,28 @@ def render_output(snap: JobSnapshot | None, config: planar.Config, data: PlanarD
         accs = st.columns(2)
         accs[0].metric(t("planar.page.train_accuracy"), f"{m['train_accuracy']:.1%}")
         accs[1].metric(t("planar.page.test_accuracy"), f"{m['test_accuracy']:.1%}")
+
+
+def render_output(snap: JobSnapshot | None, config: planar.Config, data: PlanarData | TabularData) -> None:
+    view = pick_view(snap, config, data)
+    m = view.metrics
+    if snap is None:
+        st.caption(t("planar.page.untrained"))
+    if not projector():
+        _numbers(snap, view)
     if isinstance(data, TabularData):
         table.render_output(view, config, data)
         return
     test = (data.test_xy, data.test_y) if config.show_test else None
-    chart(decision_surface(view, (data.train_xy, data.train_y), test, discretize=config.discretize, height=330,
-                           colorbar_on=False, lang=lang(), palette=palette()), key="nb_surface")
+    chart(decision_surface(view, (data.train_xy, data.train_y), test, discretize=config.discretize,
+                           height=290 if projector() else 330, colorbar_on=False, lang=lang(), palette=palette()),
+          key="nb_surface")
+    if projector():  # the numbers under the surface: the surface stays on the first screen
+        row = st.columns(3)
+        row[0].metric(t("planar.page.step"), f"{snap.step:,}" if snap else "0")
+        row[1].metric(t("planar.page.test_loss"), f"{m['test_loss']:.3f}")
+        if view.problem == "classification":
+            row[2].metric(t("planar.page.test_accuracy"), f"{m['test_accuracy']:.1%}")
     kind = "classification" if view.problem == "classification" else "regression"
     scale = t(f"planar.page.scale_{kind}")
     st.caption(t("planar.page.surface_caption", scale=scale))

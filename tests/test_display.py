@@ -1,0 +1,47 @@
+"""Projector mode: large type, the settings folded away and high-contrast colours, so a classroom projector shows
+the live view on its first screen; normal mode keeps the settings open and the usual orange/blue."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.viz.palette import PALETTES
+
+ROOT_APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _builder(**params: str) -> AppTest:
+    at = AppTest.from_file(ROOT_APP, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/network_builder/page.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _surface(at: AppTest) -> str:
+    return next(c.proto.spec for c in at.get("plotly_chart") if c.proto.id.endswith("nb_surface"))
+
+
+def _rgb(c: tuple[int, int, int]) -> str:
+    return f"rgb({c[0]},{c[1]},{c[2]})"
+
+
+def test_projector_folds_the_settings_and_draws_in_high_contrast():
+    at = _builder(projector="1", data="spiral")
+    folded = {e.label for e in at.expander}
+    assert {"Training settings", "Data and features"} <= folded
+    assert not any("learns to colour the plane" in c.value for c in at.caption)  # the lede waits in the popover
+    assert _rgb(PALETTES["contrast"].negative) in _surface(at)
+    assert _rgb(PALETTES["standard"].negative) not in _surface(at)
+    assert at.query_params["projector"] in ("1", ["1"])  # kept in the shareable link
+    assert at.toggle(key="projector").value
+
+
+def test_normal_mode_keeps_the_settings_open_in_the_usual_colours():
+    at = _builder(data="spiral")
+    assert not {"Training settings", "Data and features"} & {e.label for e in at.expander}
+    assert any("learns to colour the plane" in c.value for c in at.caption)
+    assert _rgb(PALETTES["standard"].negative) in _surface(at)
