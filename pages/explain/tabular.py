@@ -11,6 +11,7 @@ from core.explain.settings import Config
 from core.viz.explain import feature_importance_bars, neuron_importance_figure, point_attribution_bars
 from pages.explain.source import Picked
 from pages.explain.views import class_names, memo, method_options, method_picker, usable_methods
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.settings import Form
 
@@ -29,13 +30,12 @@ def features_view(f: Form[Config], picked: Picked) -> None:
                   "explain.features.output" if regression else "explain.features.predicted")
     fi = report.importance
     left, right = st.columns(2)
-    left.plotly_chart(feature_importance_bars(names, fi.mean_abs, fi.mean_signed, lang=lang()), width="stretch",
-                      key="ex_nb_features")
+    chart(feature_importance_bars(names, fi.mean_abs, fi.mean_signed, lang=lang()), key="ex_nb_features", where=left)
     left.caption(t("explain.features.importance_caption", what=explained, n=report.examples, ms=fi.seconds * 1000,
                    error=fi.delta_rel))
     if report.layers:
         layers = [(t("explain.features.layer", n=i + 1), layer.mean_abs) for i, layer in enumerate(report.layers)]
-        right.plotly_chart(neuron_importance_figure(layers, lang=lang()), width="stretch", key="ex_nb_neurons")
+        chart(neuron_importance_figure(layers, lang=lang()), key="ex_nb_neurons", where=right)
         right.caption(t("explain.features.neurons_caption"))
     else:
         right.info(t("explain.features.no_hidden"), icon=":material/info:")
@@ -65,8 +65,7 @@ def features_view(f: Form[Config], picked: Picked) -> None:
     opts = config.options("features")
     results = memo("nb_point", (picked.token, index, tuple(chosen), str(sorted(opts.items()))),
                    lambda: explain(src, x, target, chosen, opts))
-    st.plotly_chart(point_attribution_bars(names, {m: a.map for m, a in results.items()}, lang=lang()),
-                    width="stretch", key="ex_nb_point")
+    chart(point_attribution_bars(names, {m: a.map for m, a in results.items()}, lang=lang()), key="ex_nb_point")
     if src.binary:
         st.caption(t("explain.features.binary_caption", name=classes[target]))
     elif not regression:

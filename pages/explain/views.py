@@ -29,6 +29,7 @@ from core.viz.explain import (
     randomization_bars,
 )
 from pages.explain.source import Picked
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.pictures import drawing_pad, picture_upload
 from ui.settings import Form
@@ -222,7 +223,7 @@ def prediction_chart(src: Explainable, pred: Prediction, target: int) -> None:
         fig = output_bars(pred.values, names, target=target, true_values=pred.true_values, lang=lang())
     else:
         fig = probability_bars(pred.values, names, target=target, true_label=pred.truth, lang=lang())
-    st.plotly_chart(fig, width="stretch", key="ex_probs")
+    chart(fig, key="ex_probs")
 
 
 # ----------------------------------------------------------------------------------------------- maps
@@ -266,7 +267,7 @@ def show_maps(src: Explainable, x: torch.Tensor, results: dict, sign: str, overl
     signed = [a.signed for a in results.values()]
     fig = attribution_grid(_oriented(src, src.display(x)), maps, sign=sign, signed=signed, overlays=overlays,
                            lang=lang())
-    st.plotly_chart(fig, width="stretch", key="ex_maps")
+    chart(fig, key="ex_maps")
     total = sum(a.seconds for a in results.values())
     st.caption(t("explain.page.maps_caption", seconds=format_seconds(total, lang())))
 
@@ -296,7 +297,7 @@ def deletion_panel(src: Explainable, x: torch.Tensor, target: int, results: dict
     unit = "pixels" if src.kind == "image" else "cells"
     fig = deletion_figure(curves, (ref.fractions, ref.probs, ref.auc), class_name=class_names(src)[target],
                           measure=found.measure, unit=unit, lang=lang())
-    st.plotly_chart(fig, width="stretch", key="ex_deletion_fig")
+    chart(fig, key="ex_deletion_fig")
     st.caption(t(f"explain.deletion.caption_{found.measure}", baseline=baseline_name(src.kind, config.baseline),
                  sign=t(f"explain.choices.sign.{config.sign}"), unit=t(f"explain.deletion.{unit}")))
 
@@ -310,13 +311,11 @@ def sanity_panel(f: Form[Config], src: Explainable, x: torch.Tensor, target: int
 
     with st.spinner(t("explain.sanity.running")):
         checks = per_method("ex_sanity_cache", key[:3], list(results), opts, compute)
-    st.plotly_chart(randomization_bars({n: r.correlations[0] for n, r in checks.items()}, lang=lang()),
-                    width="stretch", key="ex_sanity_bars")
+    chart(randomization_bars({n: r.correlations[0] for n, r in checks.items()}, lang=lang()), key="ex_sanity_bars")
     if f.toggle("random_maps"):
         maps = [(n, _oriented(src, apply_sign(_pixels(r.maps[0], src), config.sign)), None) for n, r in checks.items()]
-        st.plotly_chart(attribution_grid(_oriented(src, src.display(x)), maps, sign=config.sign, overlays=False,
-                                         signed=[results[n].signed for n in checks], lang=lang()),
-                        width="stretch", key="ex_random_maps")
+        chart(attribution_grid(_oriented(src, src.display(x)), maps, sign=config.sign, overlays=False,
+                               signed=[results[n].signed for n in checks], lang=lang()), key="ex_random_maps")
     st.caption(t("explain.sanity.caption"))
     cascade = [n for n in results if not METHODS.get(n).slow]
     if cascade and st.button(t("explain.sanity.cascade"), key="ex_cascade", icon=":material/layers:"):
@@ -332,7 +331,7 @@ def sanity_panel(f: Form[Config], src: Explainable, x: torch.Tensor, target: int
                                                   for n, r in found.items()})
     stored = st.session_state.get("ex_cascading")
     if stored is not None and stored[0] == key:
-        st.plotly_chart(cascading_figure(stored[1], lang=lang()), width="stretch", key="ex_cascade_fig")
+        chart(cascading_figure(stored[1], lang=lang()), key="ex_cascade_fig")
 
 
 # ----------------------------------------------------------------------------------------------- the view
