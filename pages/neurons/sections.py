@@ -28,6 +28,7 @@ from core.viz.neurons import (
     tiny_network_figure,
 )
 from pages.neurons.config import Config
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.settings import Form
 
@@ -63,8 +64,8 @@ def one(f: Form[Config]) -> None:
         st.metric(t("neurons.one.output", x1=p1, x2=p2), f"{out.a:.4f}",
                   help=t("neurons.one.output_help", w1=out.w1, w2=out.w2, b=out.b, x1=p1, x2=p2, z=out.z))
     with right:
-        st.plotly_chart(neuron_surface(out.axis, out.values, out.w1, out.w2, out.b, out.activation, lang=lang()),
-                        key="nr_surface")
+        chart(neuron_surface(out.axis, out.values, out.w1, out.w2, out.b, out.activation, lang=lang()),
+              key="nr_surface")
 
 
 # ---------------------------------------------------------------------------------------------- activations
@@ -73,7 +74,7 @@ def activations(f: Form[Config]) -> None:
     f.pills("activations", format_func=_activation)
     config = _config(f)
     found = check_activations(config.activations)
-    st.plotly_chart(activation_figure({c.name: c.curves for c in found}, lang=lang()), key="nr_act_fig")
+    chart(activation_figure({c.name: c.curves for c in found}, lang=lang()), key="nr_act_fig")
     if found:
         gap = t("neurons.acts.col_gap")
         rows = [{t("neurons.acts.col_activation"): _activation(c.name),
@@ -92,7 +93,7 @@ def activations(f: Form[Config]) -> None:
     for col, name in zip(st.columns(4), ("z1", "z2", "z3", "z4"), strict=True):
         f.number(name, where=col, step=0.5)
     check = softmax_check(_config(f).logits)
-    st.plotly_chart(softmax_figure(check.logits, check.probs, check.jacobian, lang=lang()), key="nr_softmax")
+    chart(softmax_figure(check.logits, check.probs, check.jacobian, lang=lang()), key="nr_softmax")
     verdict = t("neurons.acts.agree" if check.agrees else "neurons.acts.differ")
     st.caption(t("neurons.acts.softmax_check", gap=check.gap, verdict=verdict))
 
@@ -108,7 +109,7 @@ def depth(f: Form[Config]) -> None:
     config = _config(f)
     result = vanishing_gradients(config.stack, config.depth, seed=config.seed)
     with right:
-        st.plotly_chart(gradient_depth_figure(result.norms, bound=result.bound, lang=lang()), key="nr_depth_fig")
+        chart(gradient_depth_figure(result.norms, bound=result.bound, lang=lang()), key="nr_depth_fig")
     for col, name in zip(st.columns(max(1, len(result.norms))), result.norms, strict=False):
         col.metric(t("neurons.depth.ratio", name=_activation(name), n=result.depth), f"{result.ratio(name):.2e}",
                    help=t("neurons.depth.ratio_help"))
@@ -147,8 +148,7 @@ def backprop(f: Form[Config]) -> None:
     config = _config(f)
     example = worked_example(config.net, (config.x1, config.x2), config.y, config.hidden, config.loss, config.lr)
     with right:
-        st.plotly_chart(tiny_network_figure(example.forward, example.grads, config.net.as_dict(), example.x),
-                        key="nr_tiny")
+        chart(tiny_network_figure(example.forward, example.grads, config.net.as_dict(), example.x), key="nr_tiny")
     agree = example.agreeing == len(example.checks)
     (st.success if agree else st.error)(
         t("neurons.backprop.agree", n=example.agreeing, total=len(example.checks), worst=example.worst),
@@ -179,7 +179,7 @@ def losses(f: Form[Config]) -> None:
         check = loss_check(config.logit, config.target)
         st.metric(t("neurons.losses.prediction"), f"{check.formula['p']:.4f}")
     with right:
-        st.plotly_chart(loss_figure(check.curves, check.formula["p"], check.y, lang=lang()), key="nr_loss_fig")
+        chart(loss_figure(check.curves, check.formula["p"], check.y, lang=lang()), key="nr_loss_fig")
     for col, key in zip(st.columns(4), ("mse", "dmse_dz", "ce", "dce_dz"), strict=True):
         col.metric(t(f"neurons.losses.metric.{key}"), f"{check.formula[key]:.4f}")
     diff = t("neurons.losses.col_diff")
