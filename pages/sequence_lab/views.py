@@ -29,6 +29,7 @@ from core.viz.sequences import (
     span_units_figure,
     units_heatmap,
 )
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.jobs import current_job
 
@@ -92,7 +93,7 @@ def _curves(snap: JobSnapshot, view: sequences.View) -> None:
                               log_loss=facts.task != "chars", lang=lang())
         fig.add_hline(y=facts.baseline, line={"color": "#777", "dash": "dash"}, row=1, col=1,
                       annotation_text=baseline_label, annotation_position="bottom right")
-    st.plotly_chart(fig, key="seq_curves")
+    chart(fig, key="seq_curves")
 
 
 def _metrics(snap: JobSnapshot, view: sequences.View, per_row: int = 4) -> None:
@@ -134,7 +135,7 @@ def training_view(snap: JobSnapshot, view: sequences.View) -> None:
             _curves(snap, view)
             _metrics(snap, view)
         if view.predictions:
-            right.plotly_chart(adding_figure(facts.y_true, view.predictions, lang=lang()), key="seq_adding")
+            chart(adding_figure(facts.y_true, view.predictions, lang=lang()), key="seq_adding", where=right)
     else:
         left, right = st.columns([3, 2])
         with left:
@@ -146,8 +147,8 @@ def training_view(snap: JobSnapshot, view: sequences.View) -> None:
                              nats=facts.baseline, bits=facts.baseline / np.log(2))
                            + (t("sequences.page.truncated") if facts.truncated else ""))
         if facts.task == "forecast" and view.predictions:
-            st.plotly_chart(forecast_figure(facts.series, facts.split, facts.origins, facts.horizon, view.predictions,
-                                            mean=facts.mean, std=facts.std, lang=lang()), key="seq_forecast")
+            chart(forecast_figure(facts.series, facts.split, facts.origins, facts.horizon, view.predictions,
+                                  mean=facts.mean, std=facts.std, lang=lang()), key="seq_forecast")
         elif facts.task == "chars":
             _samples(view)
     for message in view.diverged.values():
@@ -190,9 +191,9 @@ def gates_view(snap: JobSnapshot, view: sequences.View, cfg: sequences.Config) -
         st.caption(t("sequences.page.rnn_no_gates"))
     title = t("sequences.page.gates_title", cell=cell, layer=layer + 1, step=snap.step,
               backward=t("sequences.page.backward") if direction else "")
-    st.plotly_chart(gate_heatmaps(states, names, x_labels=gates.x_labels, input_values=gates.input_values,
-                                  input_label=t(gates.input_label) if gates.input_label else "",
-                                  markers=gates.markers, title=title, lang=lang()), key="seq_gate_heatmaps")
+    chart(gate_heatmaps(states, names, x_labels=gates.x_labels, input_values=gates.input_values,
+                        input_label=t(gates.input_label) if gates.input_label else "",
+                        markers=gates.markers, title=title, lang=lang()), key="seq_gate_heatmaps")
 
 
 # ----------------------------------------------------------------------------- gradients
@@ -210,9 +211,8 @@ def gradients_view(snap: JobSnapshot | None, view: sequences.View | None, cfg: s
     now = {c: g[layer] for c, g in view.grad_now.items()} if view is not None else {}
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(grad_flow_figure(start, now, view.step if view is not None else 0, lang=lang(),
-                                         title=t("sequences.page.grad_flow_title", layer=layer + 1)),
-                        key="seq_grad_flow")
+        chart(grad_flow_figure(start, now, view.step if view is not None else 0, lang=lang(),
+                               title=t("sequences.page.grad_flow_title", layer=layer + 1)), key="seq_grad_flow")
         if cfg.bidirectional:
             st.caption(t("sequences.page.grad_bidirectional"))
         rnn = init["RNN"][layer]
@@ -226,8 +226,8 @@ def gradients_view(snap: JobSnapshot | None, view: sequences.View | None, cfg: s
             previous = {c: (prev["history"]["step"], prev["history"][f"grad_norm/{c}"]) for c in prev["cells"]
                         if f"grad_norm/{c}" in prev["history"]}
         if snap is not None and snap.history.get("step"):
-            st.plotly_chart(grad_norm_steps(snap.history, cfg.cells, clip_norm=cfg.clip_norm, previous=previous,
-                                            previous_label=label, lang=lang()), key="seq_grad_steps")
+            chart(grad_norm_steps(snap.history, cfg.cells, clip_norm=cfg.clip_norm, previous=previous,
+                                  previous_label=label, lang=lang()), key="seq_grad_steps")
             notes = []
             if cfg.clip_norm:
                 notes.append(t("sequences.page.clip_note", value=cfg.clip_norm))
@@ -266,9 +266,9 @@ def units_view(view: sequences.View, cfg: sequences.Config) -> None:
                   layer=layer + 1, scale=scale))
     st.html(colored_text_html(chars, acts[:, unit], span=span, symmetric=symmetric))
     left, right = st.columns([1, 2])
-    left.plotly_chart(span_units_figure(top, lang=lang()), key="seq_units_top")
-    right.plotly_chart(units_heatmap(acts, ranked, chars, span=span, symmetric=symmetric, lang=lang()),
-                       key="seq_units_map")
+    chart(span_units_figure(top, lang=lang()), key="seq_units_top", where=left)
+    chart(units_heatmap(acts, ranked, chars, span=span, symmetric=symmetric, lang=lang()), key="seq_units_map",
+          where=right)
     st.caption(t("sequences.page.span_caption", span=repr("".join(chars[span[0]:span[1]]))))
 
 
