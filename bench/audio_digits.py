@@ -4,7 +4,7 @@
 Prints, per model: accuracy on the clean unseen test voices and on their recording-like versions (room, microphone,
 noise), the validation accuracy (recording-like validation voices), wall seconds and CPU seconds (the features,
 computed once per process and cached as on the page, separately), and when it first reached 90 % validation
-accuracy. The target: CNN ≥ 90 % clean test accuracy in ≤ 60 s.
+accuracy. The target: CNN ≥ 90 % clean test accuracy with ≤ 30 s of CPU for its training (alone, one thread).
 
 ``--predict DIR`` trains the page's default CNN exactly as the page does, then prints for every ``.wav`` file in DIR
 (sorted by name) a line ``<file name> <predicted digit> <probability>`` and, last, ``predicted=<n>``.
@@ -27,12 +27,25 @@ from core.device import best_device, device_label  # noqa: E402
 from core.jobs import TrainingJob  # noqa: E402
 from core.labs import audio  # noqa: E402
 
-TARGET_ACC, TARGET_S = 0.90, 60.0
+TARGET_ACC, TARGET_CPU_S = 0.90, 30.0
 
 
 def job_for(config: audio.Config, threads: int) -> TrainingJob:
     """The job the page starts for ``config`` (``audio.make_job``), with ``threads`` torch threads."""
     return audio.make_job(config, threads=threads)
+
+
+def follow(*jobs: TrainingJob) -> None:
+    """Start the jobs and watch them to the end, as the page does (an unwatched job would stop itself)."""
+    for job in jobs:
+        job.start()
+    while True:
+        states = [job.snapshot().state for job in jobs]  # every job, every time (``any`` would stop at the first)
+        if not any(state.active for state in states):
+            break
+        time.sleep(1.0)
+    for job in jobs:
+        job.join()
 
 
 def first_time_over(snap, level: float) -> float | None:
@@ -55,19 +68,18 @@ def report(label: str, snap, cpu_s: float | None) -> bool:
     print(f"{'':<24} per voice (clean / recording-like): " + ", ".join(
         f"{v} {a:.0%}/{r:.0%}" for (v, a), r in zip(view.per_voice().items(), view.voice_recording_accuracy,
                                                    strict=True)))
-    return view.test_accuracy >= TARGET_ACC and snap.wall_s <= TARGET_S
+    return view.test_accuracy >= TARGET_ACC and (cpu_s is None or cpu_s <= TARGET_CPU_S)
 
 
-def train_default(threads: int) -> audio.DigitTrainer:
-    """The page's default CNN trained by ``audio.make_job`` (as the page's Train button does); returns the job's
-    trainer (its model as trained)."""
+def train_default(threads: int) -> TrainingJob:
+    """The page's default CNN trained by ``audio.make_job`` (as the page's Train button does) and watched to the
+    end; returns the job (its trainer holds the model as trained)."""
     config = audio.PageConfig().cnn()
     job = job_for(config, threads)
     cpu0 = time.process_time()
     audio.split_features(config)
     prep = time.process_time() - cpu0
-    job.start()
-    job.join()
+    follow(job)
     snap = job.snapshot()
     if snap.error:
         sys.exit(f"training failed: {snap.error}")
@@ -120,19 +132,16 @@ def main() -> None:
     for kind, config in configs.items():
         job = job_for(config, args.threads)
         cpu0 = time.process_time()
-        job.start()
-        job.join()
+        follow(job)
         passed = report(f"{audio.title(config)} alone", job.snapshot(), time.process_time() - cpu0)
         ok &= passed if kind == "cnn" else True
     if not args.no_race and len(configs) > 1:
         jobs = {kind: job_for(config, max(1, args.threads // len(configs))) for kind, config in configs.items()}
-        for job in jobs.values():
-            job.start()
-        for job in jobs.values():
-            job.join()
+        follow(*jobs.values())
         for kind, job in jobs.items():
             report(f"{audio.title(configs[kind])} in race", job.snapshot(), None)
-    print(f"target: CNN test accuracy >= {TARGET_ACC:.0%} in <= {TARGET_S:.0f} s -> {'PASS' if ok else 'FAIL'}")
+    print(f"target: CNN test accuracy >= {TARGET_ACC:.0%} with <= {TARGET_CPU_S:.0f} s CPU -> "
+          f"{'PASS' if ok else 'FAIL'}")
 
 
 if __name__ == "__main__":

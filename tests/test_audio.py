@@ -589,7 +589,7 @@ def test_settings_are_declared_once_and_round_trip_the_url():
     assert page.cnn() == default_config("cnn") and page.rnn() == default_config("gru")
     assert PageConfig.from_query(page.to_query()) == (page, [])
     zh = PageConfig.from_query({"speech": "zh", "rnn": "gru"})[0]  # no epochs in the link: the language's own
-    assert (zh.cnn_epochs, zh.rnn_epochs) == (18, 30) and zh.rnn().kind == "gru" and zh.cnn().language == "zh"
+    assert (zh.cnn_epochs, zh.rnn_epochs) == (15, 30) and zh.rnn().kind == "gru" and zh.cnn().language == "zh"
     config = Config(kind="gru", channels=(4, 8), hidden=32, bidirectional=True, readout="last", lr=1e-3,
                     spec_augment=False, copies=3, seed=7)
     assert Config.from_query(config.to_query()) == (config, [])
@@ -763,14 +763,14 @@ def test_page_restores_a_shared_link_in_chinese():
 def test_page_default_run_writes_its_settings_and_follows_changes():
     at = _lab()
     query = _query(at)
-    assert {"speech": "en", "cnn_epochs": "6", "rnn": "gru", "rnn_epochs": "10", "fft": "256", "lang": "en",
+    assert {"speech": "en", "cnn_epochs": "5", "rnn": "gru", "rnn_epochs": "10", "fft": "256", "lang": "en",
             "specaug": "1", "copies": "1", "teach": "head", "teach_holdout": "1"}.items() <= query.items()
     voice = load_spoken_digits("en").voices[0]
     assert query["voice"] == voice and PageConfig.from_query(query) == (PageConfig(voice=voice), [])
     at.segmented_control(key="audio_language").set_value("zh").run()  # epochs follow the smaller Mandarin set
     assert not at.exception, [e.value for e in at.exception]
     query = _query(at)
-    assert (query["speech"], query["cnn_epochs"], query["rnn_epochs"]) == ("zh", "18", "30")
+    assert (query["speech"], query["cnn_epochs"], query["rnn_epochs"]) == ("zh", "15", "30")
     assert query["voice"] in load_spoken_digits("zh").voices
     fresh = _lab(query)  # the copied address on a fresh server
     assert fresh.session_state["audio__config"] == at.session_state["audio__config"]

@@ -181,9 +181,9 @@ def voice_accuracy_figure(per_model: dict[str, dict[str, float]], *, kinds: dict
                                                                                                   "width": 1},
                                          "pattern": {"shape": pattern or "", "fgcolor": color}},
                                  hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>"))
-    fig.update_layout(barmode="group", title=_t("per_voice", lang), height=height, margin=MARGIN,
-                      yaxis={"title": _t("accuracy", lang), "range": [0, 1.05], "tickformat": ".0%"},
-                      legend={"orientation": "h", "y": 1.15})
+    fig.update_layout(barmode="group", title=_t("per_voice", lang), height=height + (60 if recording else 0),
+                      margin=MARGIN, yaxis={"title": _t("accuracy", lang), "range": [0, 1.05], "tickformat": ".0%"},
+                      legend={"orientation": "h", "y": -0.2 if recording else 1.15})
     return fig
 
 

@@ -25,6 +25,7 @@ from .common import digits, speech_problem
 from .train import SLOTS, TEACH_KEY, job_config
 
 CLIPS, SEEN, REFUSED = "audio_teach_clips", "audio_teach_seen", "audio_teach_refused"
+ROUND = "audio_teach_round"  # bumped by "Clear all": fresh recorder and uploader widgets
 MAX_LISTED = 40  # players shown under "Listen to your clips"
 
 
@@ -73,7 +74,7 @@ def digit_of(name: str, fallback: int) -> int:
 def _clear() -> None:
     for key in (CLIPS, SEEN, REFUSED):
         st.session_state.pop(key, None)
-    st.session_state.pop("audio_teach_upload", None)
+    st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1
 
 
 def _drop_last() -> None:
@@ -84,10 +85,11 @@ def _drop_last() -> None:
 def collect(labels: tuple[str, ...]) -> None:
     """Record or upload examples; every new one is checked and added at once."""
     refused: dict[str, str] = st.session_state.setdefault(REFUSED, {})
+    round_ = st.session_state.get(ROUND, 0)
     cols = st.columns([1, 2, 2])
     digit = cols[0].selectbox(t("audio.teach.digit"), range(10), format_func=lambda d: labels[d],
                               key="audio_teach_digit")
-    recording = cols[1].audio_input(t("audio.teach.record", word=labels[digit]), key="audio_teach_record",
+    recording = cols[1].audio_input(t("audio.teach.record", word=labels[digit]), key=f"audio_teach_record_{round_}",
                                     sample_rate=16000)
     if recording is not None:
         raw = recording.getvalue()
@@ -95,7 +97,7 @@ def collect(labels: tuple[str, ...]) -> None:
         if (problem := add_clip(raw, name, digit)) is not None:
             refused[name] = problem
     files = cols[2].file_uploader(t("audio.teach.upload"), type=AUDIO_TYPES, accept_multiple_files=True,
-                                  key="audio_teach_upload", help=t("audio.teach.upload_help"))
+                                  key=f"audio_teach_upload_{round_}", help=t("audio.teach.upload_help"))
     for file in files or []:
         if (problem := add_clip(file.getvalue(), file.name, digit_of(file.name, digit))) is not None:
             refused[file.name] = problem

@@ -76,7 +76,7 @@ def explainable(trainer: DigitTrainer | TeachTrainer) -> Explainable:
     bands or MFCC rows × frames) for the Explain page."""
     config = trainer.config
     x_test, y_test = trainer.test[0].detach().cpu(), trainer.test[1].detach().cpu()
-    x_train = trainer.x.detach().cpu()
+    x_train, y_train = (t.detach().cpu() for t in trainer.bundled_training())
     low = x_test.amin(dim=(0, 2)).tolist()  # per row: each band's (or coefficient's) own range
     high = [max(h, lo + 1e-3) for h, lo in zip(x_test.amax(dim=(0, 2)).tolist(), low, strict=True)]
     spec = InputSpec(shape=tuple(x_test.shape[1:]), class_names=list(trainer.labels), low=tuple(low),
@@ -90,4 +90,4 @@ def explainable(trainer: DigitTrainer | TeachTrainer) -> Explainable:
                        Message("audio.describe", model=title(config), rows=config.rows, frames=config.frames,
                                row=rows, step=trainer.steps_done),
                        x_train=x_train, card=card,
-                       extra={"rows": rows, "flip_rows": True, "what": "clip", "y_train": trainer.y.detach().cpu()})
+                       extra={"rows": rows, "flip_rows": True, "what": "clip", "y_train": y_train})

@@ -61,7 +61,7 @@ class Config(LabConfig):
     lr: float = setting(3e-3, key="lr", low=LEARNING_RATES[0], high=LEARNING_RATES[-1], grid=LEARNING_RATES)
     weight_decay: float = setting(1e-4, key="wd", low=0.0, high=0.1)
     batch_size: int = setting(64, key="batch", low=1, high=1024)
-    epochs: int = setting(6, key="epochs", low=1, high=200,
+    epochs: int = setting(5, key="epochs", low=1, high=200,
                           messages={"range": "audio.errors.epochs", "integer": "audio.errors.epochs"})
     spec_augment: bool = setting(True, key="specaug")
     copies: int = setting(1, key="copies", low=0, high=4)
@@ -98,7 +98,7 @@ class Config(LabConfig):
 
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    "cnn": {"epochs": 6},
+    "cnn": {"epochs": 5},  # as accurate on the recording-like validation voices as 6, in ≤ 30 s CPU
     "lstm": {"epochs": 10, "dropout": 0.1, "n_mels": RNN_MELS},
     "gru": {"epochs": 10, "dropout": 0.1, "n_mels": RNN_MELS},
 }

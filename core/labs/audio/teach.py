@@ -26,7 +26,7 @@ from core.training import SupervisedTrainer, make_optimizer
 from .config import CLIP_NORM, Config, TeachConfig
 from .trainer import DigitTrainer, build_model, features, spec_augment
 
-REPLAY_PER_DIGIT = 12  # bundled training clips per digit mixed into the visitor's (so other voices stay known)
+REPLAY_PER_DIGIT = 8  # bundled training clips per digit mixed into the visitor's (so other voices stay known)
 CHECK_PER_DIGIT = 8  # bundled test clips per digit to check that the other voices still work
 MAX_CLIPS = 200
 
@@ -123,6 +123,7 @@ class TeachTrainer(SupervisedTrainer):
         x = features(kind, np.concatenate([learn_waves, *copies]), params)
         y = np.tile(learn_digits, teach.copies + 1)
         replay_x, replay_y = _bundled(base.config, "train", REPLAY_PER_DIGIT, teach.seed)
+        self.replay = (torch.from_numpy(replay_x), torch.from_numpy(replay_y).long())
         x, y = np.concatenate([x, replay_x]), np.concatenate([y, replay_y])
         self.test_waves, self.test_digits = clips.waves[test], clips.digits[test]
         self.check = _bundled(base.config, "test", CHECK_PER_DIGIT, 0)
@@ -140,6 +141,10 @@ class TeachTrainer(SupervisedTrainer):
         self.before = self._answers()
         self.learned_from = int((~test).sum())
         self.steps_done = 0
+
+    def bundled_training(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training clips for the Explain page's baselines: the bundled replay only, never the visitor's voice."""
+        return self.replay
 
     def _freeze_statistics(self) -> None:
         """Batch-norm statistics stay those of the bundled voices (a few clips would skew them)."""

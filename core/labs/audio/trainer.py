@@ -185,6 +185,10 @@ class DigitTrainer(SupervisedTrainer):
         self.steps_done = 0
         self.total_steps = config.steps(len(self.x))
 
+    def bundled_training(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training features and digits (for the Explain page's baselines)."""
+        return self.x, self.y
+
     def train_step(self) -> dict[str, float]:
         """One step at the learning rate of a cosine schedule: ``lr`` at first, ``FINAL_LR`` × ``lr`` at the end."""
         progress = min(self.steps_done / max(self.total_steps - 1, 1), 1.0)
