@@ -93,3 +93,18 @@ def tab_changed(f: Form, labels: dict[str, str]) -> None:
     task = next((task for task, name in TASK_SECTION.items() if name == section), None)
     if task is not None:
         st.session_state[f.key("task")] = task
+
+
+class LessonForm:
+    """The form a lesson's "Set it up" fills: settings of a kind of training open its tab."""
+
+    def __init__(self, f: Form[compress.Config]) -> None:
+        self.form = f
+
+    def config(self) -> compress.Config:
+        return self.form.config()
+
+    def apply(self, config: compress.Config) -> None:
+        self.form.apply(config)
+        st.session_state[SECTION_KEY] = TASK_SECTION[config.task]
+        st.session_state[TAB_KEY] = ""  # no tab's label: the tabs open their default, the section's

@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages.compress import common, ship, shrink, source, teach
 from ui.i18n import t
+from ui.lessons import lesson_panel
 from ui.settings import share_note
 
 SECTIONS = {"prune": (":material/content_cut:", shrink.pruning),
@@ -18,6 +19,7 @@ st.caption(t("compress.intro"))
 
 form = common.form()
 form.warnings()
+lesson_panel("compress", common.LessonForm(form), common.JOBS[form.value("task")])
 chosen = source.choose()
 
 labels = {name: f"{icon} {t(f'compress.page.tab_{name}')}" for name, (icon, _) in SECTIONS.items()}

@@ -138,6 +138,32 @@ def preset_buttons(f: Form, tab: str) -> None:
                       args=(f, name), help=t(f"craft.presets.{name}_about"), icon=":material/science:")
 
 
+def part_of(config: craft.Config) -> str:
+    """The part of the page that trains ``config.experiment`` (the digits: Schedules when a schedule is set, else
+    Overfitting)."""
+    if config.experiment == "digits":
+        return "schedules" if config.schedule != "constant" else "overfit"
+    return "schedules" if config.experiment == "range" else config.experiment
+
+
+class LessonForm:
+    """The form a lesson's "Set it up" fills: settings of another experiment open its part, and the part being left
+    keeps its own settings, as the part picker does."""
+
+    def __init__(self, f: Form[PageConfig]) -> None:
+        self.form = f
+
+    def config(self) -> PageConfig:
+        return self.form.config()
+
+    def apply(self, config: PageConfig) -> None:
+        tab, before = part_of(config), self.form.value("tab")
+        if tab != before:
+            memo = st.session_state.setdefault(f"{PREFIX}__per_tab", {})
+            memo[before] = {name: self.form.value(name) for name in PER_TAB}
+        self.form.apply(replace(config, tab=tab, experiment=EXPERIMENT[tab]))
+
+
 # ---------------------------------------------------------------------------------------------- widgets
 def optional_int(f: Form, name: str, *, toggle_label: str, fallback: int, where: Any = st, **slider: Any) -> None:
     """A toggle and a slider for an ``int | None`` field (None: off); they follow the field when a preset, a part

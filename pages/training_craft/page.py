@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages.training_craft import common, fitting, pipeline, racing, search, table
 from ui.i18n import t
+from ui.lessons import lesson_panel
 from ui.settings import share_note
 
 SETTINGS = {"race": racing.race_settings, "optimizers": racing.optimizers_settings,
@@ -25,6 +26,7 @@ st.caption(t("craft.page.lede"))
 form = common.form()
 common.handle_resets(form)
 form.warnings()
+lesson_panel("craft", common.LessonForm(form), common.job_key(form.value("tab")))
 tab = common.tab_picker(form)
 st.markdown(t(f"craft.page.about_{tab}"))
 common.preset_buttons(form, tab)
