@@ -55,16 +55,22 @@ def style() -> None:
     st.html(f"<style>{css}</style>")
 
 
-def header(title: str, how_title: str, *how: str, lede: str = "", ratio: tuple[float, float] = (5, 1.3)) -> None:
-    """The page's title, its "how it works" popover (``how``: markdown paragraphs) and a one-line lede under the
-    title; in projector mode the lede waits in the popover, so the live view comes first."""
-    head, pop = st.columns(list(ratio), vertical_alignment="bottom")
-    head.title(title)
-    with pop.popover(how_title, icon=":material/school:", width="stretch"):
-        for text in ((lede,) if lede and projector() else ()) + how:
-            st.markdown(text)
+def header(title: str, *how: str, how_title: str = "", lede: str = "", small: bool = True,
+           ratio: tuple[float, float] = (5, 1.3)) -> None:
+    """The page's title, its "how it works" popover (``how``: markdown paragraphs, under ``how_title``) and the lede
+    under the title (a caption when ``small``); in projector mode the lede waits in the popover, so the live view
+    comes first."""
+    folded = (lede,) if lede and projector() else ()
+    if not how and not folded:
+        st.title(title)
+    else:
+        head, pop = st.columns(list(ratio), vertical_alignment="bottom")
+        head.title(title)
+        with pop.popover(how_title or t("common.display.about"), icon=":material/school:", width="stretch"):
+            for text in folded + how:
+                st.markdown(text)
     if lede and not projector():
-        st.caption(lede)
+        (st.caption if small else st.markdown)(lede)
 
 
 @contextlib.contextmanager

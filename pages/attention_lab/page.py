@@ -7,21 +7,14 @@ import streamlit as st
 
 from pages.attention_lab import controls, views
 from ui.display import controls as settings_box
-from ui.display import projector
+from ui.display import header, projector
 from ui.i18n import t
 from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
 from ui.settings import share_note
 
-head, how = st.columns([5.5, 1.7], vertical_alignment="bottom")
-head.title(t("attention.page.title"))
-with how.popover(t("attention.page.how_title"), icon=":material/school:", width="stretch"):
-    if projector():
-        st.markdown(t("attention.page.lede"))
-    st.markdown(t("attention.help.attention"))
-    st.markdown(t("attention.help.bert_gpt"))
-if not projector():  # on a projector the heatmaps come first; the explanation waits in the popover
-    st.caption(t("attention.page.lede"))
+header(t("attention.page.title"), t("attention.help.attention"), t("attention.help.bert_gpt"),
+       how_title=t("attention.page.how_title"), lede=t("attention.page.lede"), ratio=(5.5, 1.7))
 
 form = controls.form()
 form.warnings()

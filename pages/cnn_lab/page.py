@@ -7,13 +7,13 @@ from core.errors import PlaygroundError
 from core.jobs import JobSnapshot
 from core.models.cnn import layer_table
 from pages.cnn_lab import data, inside, model
+from ui.display import header
 from ui.i18n import show, t
 from ui.jobs import current_job, job_controls, live_panel
 from ui.lessons import lesson_panel
 from ui.settings import share_note
 
-st.title(t("vision.page.title"))
-st.markdown(t("vision.page.lede"))
+header(t("vision.page.title"), lede=t("vision.page.lede"), small=False)
 
 form = model.form()
 form.warnings()

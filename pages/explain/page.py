@@ -6,11 +6,11 @@ import streamlit as st
 
 from core.errors import PlaygroundError
 from pages.explain import source, tabular, views
+from ui.display import header
 from ui.i18n import show, t
 from ui.settings import share_note
 
-st.title(t("explain.page.title"))
-st.markdown(t("explain.page.lede"))
+header(t("explain.page.title"), lede=t("explain.page.lede"), small=False)
 
 form = source.form()
 form.warnings()

@@ -12,7 +12,7 @@ from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
 from ui.settings import share_note
 
-header(t("planar.page.title"), t("planar.page.how_title"), t("planar.page.how"), lede=t("planar.page.lede"))
+header(t("planar.page.title"), t("planar.page.how"), how_title=t("planar.page.how_title"), lede=t("planar.page.lede"))
 
 form = controls.form()
 form.warnings()

@@ -7,12 +7,12 @@ import streamlit as st
 from core.errors import PlaygroundError
 from pages.neurons import sections
 from pages.neurons.config import SECTIONS
+from ui.display import header
 from ui.i18n import show, t
 from ui.settings import share_note
 from ui.tabs import setting_tabs
 
-st.title(t("neurons.page.title"))
-st.markdown(t("neurons.page.lede"))
+header(t("neurons.page.title"), lede=t("neurons.page.lede"), small=False)
 
 form = sections.form()
 form.warnings()

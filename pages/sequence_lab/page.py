@@ -6,13 +6,13 @@ import functools
 import streamlit as st
 
 from pages.sequence_lab import controls, views
+from ui.display import header
 from ui.i18n import t
 from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
 from ui.settings import share_note
 
-st.title(t("sequences.page.title"))
-st.markdown(t("sequences.page.lede"))
+header(t("sequences.page.title"), lede=t("sequences.page.lede"), small=False)
 
 form = controls.form()
 form.warnings()
