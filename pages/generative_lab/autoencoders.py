@@ -16,6 +16,7 @@ from core.jobs import JobSnapshot
 from core.labs import generative
 from core.labs.generative import threshold_metrics
 from core.viz import generative as viz
+from core.viz.curves import thin
 from ui.display import chart
 from ui.i18n import lang, t
 from ui.jobs import current_job, job_controls
@@ -67,10 +68,10 @@ def curves(snap: JobSnapshot | None, config: generative.Config) -> None:
     left, right = st.columns(2, gap="medium")
     with left:
         if config.mode == "vae":
-            chart(viz.vae_terms(snap.history, lang(), height=320), key="gen_vae_terms")
+            chart(viz.vae_terms(thin(snap).history, lang(), height=320), key="gen_vae_terms")
             st.caption(t("generative.page.vae_terms_caption"))
         else:
-            chart(viz.metric_curves(snap.history, ("loss",), lang(), title=t("generative.page.loss_title"),
+            chart(viz.metric_curves(thin(snap).history, ("loss",), lang(), title=t("generative.page.loss_title"),
                                     height=320), key="gen_ae_loss")
     with right:
         if not snap.evals.get("step"):

@@ -5,16 +5,18 @@ keeping a running job in step with the settings."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import streamlit as st
 
+from core import i18n
 from core.errors import PlaygroundError
 from core.i18n import Term
 from core.jobs import JobState, TrainingJob
 from core.labs import generative
-from ui.i18n import show, t
+from ui.i18n import lang, show, t
 from ui.jobs import current_job, reset_job, start_job
 from ui.settings import Form
 
@@ -41,10 +43,18 @@ def form() -> Form[generative.Config]:
     return f
 
 
-def choice(name: str):
+def translated(key: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A ``format_func`` showing catalogue key ``key(value)`` in this run's language. The language is fixed when
+    the widget is drawn, so the option names are the same whenever Streamlit formats them (it also does so outside
+    the page's run, where the session's language cannot be read)."""
+    language = lang()
+    return lambda value: i18n.text(key(value), language)
+
+
+def choice(name: str) -> Callable[[Any], str]:
     """How the options of field ``name`` are shown (their catalogue names)."""
     table = CHOICE_TABLES[name]
-    return lambda value: t(f"generative.{table}.{value}")
+    return translated(lambda value: f"generative.{table}.{value}")
 
 
 # ---------------------------------------------------------------------------------------------- jobs
@@ -85,13 +95,15 @@ def follow_settings(config: generative.Config) -> list[Term]:
     return config.changed(live)
 
 
-def _inspect_soon(job: TrainingJob, fn, *args: Any, wait_s: float = 30.0) -> Any:
-    """``job.inspect(fn, *args)``, waiting for a job that was just submitted to build its models."""
+def _inspect_soon(job: TrainingJob, fn, *args: Any, wait_s: float = 60.0) -> Any:
+    """``job.inspect(fn, *args)``, waiting for a job that was just submitted to build its models (on a busy server
+    its worker may take a while to start). It is asked once: an answer that is late may still come, and a second
+    question would take a second half step."""
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            return job.inspect(fn, *args, timeout=10)
-        except RuntimeError:
+            return job.inspect(fn, *args, timeout=max(10.0, deadline - time.monotonic()))
+        except RuntimeError:  # not built yet: nothing was asked
             if time.monotonic() > deadline or not job.state.active:
                 raise
             time.sleep(0.1)
@@ -152,7 +164,7 @@ def _mode_changed(f: Form) -> None:
 
 def mode_picker(f: Form) -> str:
     return f.segmented("mode", on_change=_mode_changed, args=(f,), label_visibility="collapsed",
-                       format_func=lambda m: t(f"generative.mode_tabs.{m}"), width="stretch")
+                       format_func=translated(lambda m: f"generative.mode_tabs.{m}"), width="stretch")
 
 
 def presets_of(mode: str) -> list[str]:
@@ -183,13 +195,14 @@ def preset_picker(f: Form, config: generative.Config, where: Any = st) -> None:
     current = matching_preset(config)
     st.session_state["gen_preset"] = current
     where.pills(t("generative.page.presets"), names, key="gen_preset", on_change=_preset_picked, args=(f,),
-                format_func=lambda n: t(f"generative.presets.{n}"), help=t("generative.page.presets_help"))
+                format_func=translated(lambda n: f"generative.presets.{n}"), help=t("generative.page.presets_help"),
+                wrap=True)
     if current is None:
         return
     where.caption(t(f"generative.presets.{current}_note"))
     partner = PARTNERS.get(current)
     if partner:
-        where.markdown(t("generative.page.what_changed", preset=t(f"generative.presets.{partner}"),
+        where.caption(t("generative.page.what_changed", preset=t(f"generative.presets.{partner}"),
                          changes=differences(generative.PRESETS[partner], generative.PRESETS[current])))
 
 
@@ -209,8 +222,10 @@ def differences(a: generative.Config, b: generative.Config) -> str:
 
 # ---------------------------------------------------------------------------------------------- settings
 def speed(f: Form, where: Any = st) -> None:
+    language = lang()
     f.select_slider("step_delay_ms", where=where, options=list(SPEEDS),
-                    format_func=lambda ms: t("generative.page.fastest") if ms == 0 else t("generative.page.ms", ms=ms))
+                    format_func=lambda ms: i18n.text("generative.page.fastest" if ms == 0 else "generative.page.ms",
+                                                     language, ms=ms))
 
 
 def gan2d_settings(f: Form, box: Any) -> None:

@@ -8,12 +8,13 @@ import streamlit as st
 from core.jobs import JobSnapshot
 from core.labs import generative
 from core.viz import generative as viz
+from core.viz.curves import thin
 from ui.display import chart
 from ui.i18n import lang, t
 from ui.jobs import current_job
 
 from .common import last, number, pick_view, remembered
-from .controls import JOB, half_steps
+from .controls import JOB, half_steps, translated
 
 LAYERS = ("d", "density", "real", "fake", "arrows", "modes")
 DEFAULT_LAYERS = ("d", "density", "real", "fake", "arrows")
@@ -24,7 +25,8 @@ def layer_picker() -> set[str]:
     """Which layers of the plane to draw (GAN Lab's checkboxes)."""
     st.session_state.setdefault("gen_layers", list(DEFAULT_LAYERS))
     chosen = st.pills(t("generative.page.layers"), LAYERS, selection_mode="multi", key="gen_layers",
-                      format_func=lambda v: t(f"generative.layers.{v}"), label_visibility="collapsed")
+                      format_func=translated(lambda v: f"generative.layers.{v}"), label_visibility="collapsed",
+                      wrap=True)
     return set(chosen or ())
 
 
@@ -35,7 +37,7 @@ def plane(snap: JobSnapshot | None, config: generative.Config, layers: set[str])
     fig = viz.gan_plane(view, lang(), show_d="d" in layers, show_density="density" in layers,
                         show_real="real" in layers, show_fake="fake" in layers, show_arrows="arrows" in layers,
                         show_modes="modes" in layers, height=520)
-    chart(fig, key="gen_plane")
+    chart(fig, key="gen_plane_chart", where=st.container(key="gen_plane"))
     if snap is None:
         st.caption(t("generative.page.untrained"))
     st.caption(t(f"generative.page.plane_caption_{view.d_scale}"))
@@ -70,19 +72,18 @@ def curves(snap: JobSnapshot | None, config: generative.Config) -> None:
     view = pick_view(snap, config)
     if not isinstance(view, generative.Gan2dView):
         return
-    left, mid, right = st.columns(3, gap="medium")
+    left, right = st.columns([1, 1.45], gap="medium")
     with left:
-        chart(viz.manifold(view, lang(), height=380), key="gen_manifold")
+        chart(viz.manifold(view, lang(), height=470), key="gen_manifold")
         st.caption(t("generative.page.manifold_caption"))
-    with mid:
+    with right:
         if snap is None or not snap.history.get("step"):
             st.caption(t("generative.page.curves_empty"))
-        else:
-            chart(viz.gan_losses(snap.history, lang(), height=380), key="gen_losses")
-    with right:
-        if snap is not None and snap.evals.get("step"):
+            return
+        chart(viz.gan_losses(thin(snap).history, lang(), height=250), key="gen_losses")
+        if snap.evals.get("step"):
             chart(viz.divergence_curves(snap.evals, lang(), kl_floor=view.kl_floor, js_floor=view.js_floor,
-                                        height=380), key="gen_divergence")
+                                        height=250), key="gen_divergence")
             st.caption(t("generative.page.divergence_caption"))
 
 
@@ -117,7 +118,7 @@ def dcgan_curves(snap: JobSnapshot | None, config: generative.Config) -> None:
         return
     left, right = st.columns(2, gap="medium")
     with left:
-        chart(viz.gan_losses(snap.history, lang(), height=320), key="gen_dcgan_losses")
+        chart(viz.gan_losses(thin(snap).history, lang(), height=320), key="gen_dcgan_losses")
     with right:
         if snap.evals.get("step"):
             fig = viz.metric_curves(snap.evals, ("confidence", "digits_seen"), lang(), secondary=("digits_seen",),

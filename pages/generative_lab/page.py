@@ -6,19 +6,18 @@ import functools
 
 import streamlit as st
 
-from core.errors import PlaygroundError
 from pages.generative_lab import autoencoders, controls, drawing, gan
 from ui.display import controls as settings_box
-from ui.i18n import show, t
+from ui.i18n import t
 from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
 from ui.settings import share_note
 
-head, how = st.columns([5, 1.3], vertical_alignment="bottom")
-head.title(t("generative.page.title"))
+st.title(t("generative.page.title"))
+lede, how = st.columns([5, 1.1], vertical_alignment="center")
+lede.caption(t("generative.page.lede"))
 with how.popover(t("generative.page.how_title"), icon=":material/school:", width="stretch"):
     st.markdown(t("generative.page.how"))
-st.caption(t("generative.page.lede"))
 
 form = controls.form()
 drawing.take_pending(form)
@@ -27,7 +26,7 @@ mode = controls.mode_picker(form) or "gan2d"
 lesson_panel("generative", form, controls.JOB)
 is_gan = mode in ("gan2d", "dcgan")
 
-bar = st.container(border=True).columns([2.4, 1.8, 1.5] if is_gan else [2.4, 1.5], vertical_alignment="center")
+bar = st.container(border=True).columns([2.6, 2.4, 1.4] if is_gan else [2.6, 1.4], vertical_alignment="center")
 buttons, halves = bar[0].container(), bar[1].container() if is_gan else None
 controls.speed(form, where=bar[-1])
 
@@ -55,13 +54,7 @@ else:
         else:
             controls.autoencoder_settings(form, st, mode)
 
-config = form.config()
-try:
-    config.validate()
-except PlaygroundError as exc:
-    st.error(show(exc), icon=":material/error:")
-    st.stop()
-form.commit(config)
+config = form.checked()
 waiting = controls.follow_settings(config)
 with buttons:
     job_controls(controls.JOB, functools.partial(controls.new_job, config), lab="generative",
@@ -75,10 +68,10 @@ shown = controls.run_config(config)
 
 if mode == "gan2d":
     with plane_box:
-        live_panel(controls.JOB, functools.partial(gan.plane, config=shown, layers=layers), every=0.5, status=False)
+        live_panel(controls.JOB, functools.partial(gan.plane, config=shown, layers=layers), every=0.8, status=False)
     with numbers_col:
-        live_panel(controls.JOB, functools.partial(gan.numbers, config=shown), every=0.5)
-    live_panel(controls.JOB, functools.partial(gan.curves, config=shown), every=1.5, status=False)
+        live_panel(controls.JOB, functools.partial(gan.numbers, config=shown), every=0.8)
+    live_panel(controls.JOB, functools.partial(gan.curves, config=shown), every=2.5, status=False)
 elif mode == "dcgan":
     live_panel(controls.JOB, functools.partial(gan.samples, config=shown), every=1.0)
     live_panel(controls.JOB, functools.partial(gan.dcgan_curves, config=shown), every=2.0, status=False)
