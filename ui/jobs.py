@@ -4,6 +4,7 @@ session's jobs. Every job started here is put on the session's model shelf."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -153,3 +154,18 @@ def sidebar_jobs() -> None:
         return any(s.state.active for s in snaps)
 
     live(draw, active=any(job.state.active for job in jobs), every=2.0)
+
+
+def inspect_job(key: str, fn: Callable[..., Any], *args: Any, timeout: float = 10) -> Any:
+    """``job.inspect(fn, *args)`` on this session's job ``key``, with a failure shown as a message (None when there
+    is no job or it could not answer yet)."""
+    job = current_job(key)
+    if job is None:
+        return None
+    try:
+        return job.inspect(fn, *args, timeout=timeout)
+    except PlaygroundError as exc:
+        st.warning(show(exc), icon=":material/info:")
+    except (RuntimeError, TimeoutError) as exc:
+        st.info(t("common.ui.not_yet", reason=show(exc.args[0] if exc.args else "")), icon=":material/hourglass_top:")
+    return None

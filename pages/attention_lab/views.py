@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 import html
 import math
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -36,7 +34,7 @@ from core.viz.attention import (
 from core.viz.curves import thin
 from ui.display import chart, projector
 from ui.i18n import lang, show, t
-from ui.jobs import current_job, job_controls, status_line
+from ui.jobs import current_job, inspect_job, job_controls, status_line
 from ui.live import live
 
 from .controls import FAMILY, JOB, TWIN, new_twin_job, run_config
@@ -51,21 +49,6 @@ def views_for(task: str) -> list[str]:
     """The views a task offers (``attention.page.view_<name>``)."""
     extra = {"masked_lm": ["fill", "compare"], "causal_lm": ["generate", "compare"]}.get(task, [])
     return ["attention", *extra, "training", "inside"]
-
-
-def inspect_job(fn: Callable[..., Any], *args: Any, key: str = JOB) -> Any:
-    """``job.inspect(fn, *args)`` with a failure shown as a message (None when it could not run)."""
-    job = current_job(key)
-    if job is None:
-        return None
-    try:
-        return job.inspect(fn, *args, timeout=10)
-    except PlaygroundError as exc:
-        st.warning(show(exc), icon=":material/info:")
-    except (RuntimeError, TimeoutError) as exc:
-        st.info(t("attention.page.not_yet", reason=show(exc.args[0] if exc.args else "")),
-                icon=":material/hourglass_top:")
-    return None
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -250,7 +233,7 @@ def fill_view(cfg: A.Config) -> None:
     text = cfg.probe if find_blanks(cfg.probe)[1] else example_with_blanks(cfg)
     if text != cfg.probe:
         st.caption(t("attention.page.fill_example"))
-    result = inspect_job(A.fill_in_blank, text)
+    result = inspect_job(JOB, A.fill_in_blank, text)
     if result is None:
         if current_job(JOB) is None:
             st.info(t("attention.page.press_train"), icon=":material/play_circle:")
@@ -270,7 +253,7 @@ def next_token_view(cfg: A.Config) -> None:
     if current_job(JOB) is None:
         st.info(t("attention.page.press_train"), icon=":material/play_circle:")
         return
-    nt = inspect_job(A.next_token, cfg.prompt, cfg.temperature, cfg.top_k, cfg.top_p)
+    nt = inspect_job(JOB, A.next_token, cfg.prompt, cfg.temperature, cfg.top_k, cfg.top_p)
     if nt is None:
         return
     chart(next_token_figure(nt.labels, nt.raw, nt.final, nt.kept, chosen=nt.chosen, lang=lang()),
@@ -281,7 +264,7 @@ def next_token_view(cfg: A.Config) -> None:
 def _generate(cfg: A.Config) -> None:
     count = st.session_state.get("att_generations", 0) + 1
     st.session_state["att_generations"] = count
-    result = inspect_job(A.generate, cfg.prompt, cfg.temperature, cfg.top_k, cfg.top_p, cfg.gen_length, count)
+    result = inspect_job(JOB, A.generate, cfg.prompt, cfg.temperature, cfg.top_k, cfg.top_p, cfg.gen_length, count)
     if result is not None:
         snap = current_job(JOB).snapshot()
         st.session_state[GENERATED] = (snap.step, result)
@@ -331,7 +314,7 @@ def _side(task: str, key: str, shown: str, layer: int, head: int) -> None:
     loss = _last(snap.evals, "val_loss")
     if loss is not None:
         st.caption(t("attention.page.side_loss", loss=loss, label=job.config.label() if job.config else ""))
-    maps = inspect_job(A.attention_maps, shown, key=key)
+    maps = inspect_job(key, A.attention_maps, shown)
     if maps is None:
         return
     layer, head = min(layer, maps.weights.shape[0] - 1), min(head, maps.weights.shape[1] - 1)

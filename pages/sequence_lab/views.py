@@ -5,9 +5,6 @@ They read the job's ``sequences.View`` and ask the job thread for gate traces wi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import streamlit as st
 
@@ -31,7 +28,7 @@ from core.viz.sequences import (
 )
 from ui.display import chart
 from ui.i18n import lang, show, t
-from ui.jobs import current_job
+from ui.jobs import current_job, inspect_job
 
 from .controls import JOB, STARTED
 
@@ -46,21 +43,6 @@ def run_view(snap: JobSnapshot | None) -> sequences.View | None:
 def run_config(config: sequences.Config) -> sequences.Config:
     """The settings the current run was started with (the page's when nothing runs)."""
     return st.session_state.get(STARTED, config) if current_job(JOB) is not None else config
-
-
-def inspect_job(fn: Callable[..., Any], *args: Any) -> Any:
-    """``job.inspect(fn, *args)`` with a failure shown as a message (None when it could not run)."""
-    job = current_job(JOB)
-    if job is None:
-        return None
-    try:
-        return job.inspect(fn, *args, timeout=10)
-    except PlaygroundError as exc:
-        st.warning(show(exc), icon=":material/info:")
-    except (RuntimeError, TimeoutError) as exc:
-        st.info(t("sequences.page.not_yet", reason=show(exc.args[0] if exc.args else "")),
-                icon=":material/hourglass_top:")
-    return None
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -180,7 +162,7 @@ def _probe(view: sequences.View, key: str) -> tuple[int, str]:
 def gates_view(snap: JobSnapshot, view: sequences.View, cfg: sequences.Config) -> None:
     cell, layer, direction = _trace_controls(cfg, "seq_gates")
     example, text = _probe(view, "seq_gates_probe" if view.task.task == "chars" else "seq_gates_example")
-    gates = inspect_job(sequences.gate_view, cell, example, text)
+    gates = inspect_job(JOB, sequences.gate_view, cell, example, text)
     if gates is None:
         return
     states = gates.states[layer][direction]
@@ -243,7 +225,7 @@ def gradients_view(snap: JobSnapshot | None, view: sequences.View | None, cfg: s
 def units_view(view: sequences.View, cfg: sequences.Config) -> None:
     cell, layer, _ = _trace_controls(cfg, "seq_units")
     _, text = _probe(view, "seq_units_probe")
-    gates = inspect_job(sequences.gate_view, cell, 0, text)
+    gates = inspect_job(JOB, sequences.gate_view, cell, 0, text)
     if gates is None:
         return
     chars = gates.x_labels
