@@ -27,7 +27,7 @@ from core.envs.gridworld import (
     value_iteration,
 )
 from core.errors import ConfigError, DataError
-from core.i18n import catalogue, placeholders
+from core.i18n import Term, catalogue, placeholders, text
 from core.labs import rl
 from core.models.rl import (
     ActorCritic,
@@ -445,7 +445,10 @@ def test_catalogues_cover_every_key_in_both_languages():
     used |= {f"rl.envs.{e}" for e in rl.ENVS} | {f"rl.cells.{c}" for c in rl.cell_kinds()}
     used |= {f"rl.short.{a}" for a in rl.ALGORITHMS} | {"rl.label", "rl.job", "rl.describe"}
     assert used - set(en) == set()
-    assert "强化学习" in zh["rl.job"] and "智能体" in zh["rl.errors.agent_format"]
+    # a job's name says what trains where (the sidebar and the shelf show its lab beside it)
+    name = {"algorithm": Term("rl.algorithms.dqn"), "env": Term("rl.envs.gridworld")}
+    assert text("rl.job", "zh", **name).endswith("网格世界") and "Gridworld" in text("rl.job", "en", **name)
+    assert "智能体" in zh["rl.errors.agent_format"]
     assert "价值函数" not in en["rl.help.value_map"] and "价值" in zh["rl.help.value_map"]
 
 
