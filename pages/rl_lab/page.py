@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages.rl_lab import agent, compare, controls, grid, views
 from ui.display import controls as settings_box
+from ui.display import header
 from ui.i18n import t
 from ui.jobs import job_controls, live_panel
 from ui.lessons import lesson_panel
@@ -15,11 +16,7 @@ from ui.settings import share_note
 
 VIEWS = ("learn", "replay", "compare", "agent")
 
-head, how = st.columns([5, 1.4], vertical_alignment="bottom")
-head.title(t("rl.page.title"))
-with how.popover(t("rl.page.how_title"), icon=":material/school:", width="stretch"):
-    st.markdown(t("rl.page.how"))
-st.caption(t("rl.page.lede"))
+header(t("rl.page.title"), t("rl.page.how"), how_title=t("rl.page.how_title"), lede=t("rl.page.lede"), ratio=(5, 1.4))
 
 form = controls.form()
 form.warnings()
