@@ -12,6 +12,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from core.labs import attention as A
+from tests.apptest import open_app_page, query
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,17 +22,7 @@ SMALL_GPT = {"task": "causal_lm", "width": "32", "heads": "2", "ctx": "16", "bat
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update(query or {})
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def query(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+    return open_app_page(PAGE, query)
 
 
 def wait_for(job, steps: int, timeout: float = 90.0) -> None:

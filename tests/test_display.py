@@ -1,24 +1,14 @@
 """Projector mode: large type, the settings folded away and high-contrast colours, so a classroom projector shows
 the live view on its first screen; normal mode keeps the settings open and the usual orange/blue."""
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
 from core.viz.palette import PALETTES
-
-ROOT_APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.apptest import open_app_page
 
 
 def _builder(**params: str) -> AppTest:
-    at = AppTest.from_file(ROOT_APP, default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("pages/network_builder/page.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page("pages/network_builder/page.py", params)
 
 
 def _surface(at: AppTest) -> str:

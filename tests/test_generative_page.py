@@ -23,6 +23,7 @@ from core.data.generative import MAX_POINTS, encode_points
 from core.jobs import JobState, build_seeded
 from core.labs import generative
 from pages.generative_lab import drawing
+from tests.apptest import open_app_page, query
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,17 +36,7 @@ SHARED = {"mode": "gan2d", "dist": "drawn", "pts": ",".join(map(str, TRIANGLE)),
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update(query or {})
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def query(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+    return open_app_page(PAGE, query)
 
 
 def shown_config(at: AppTest) -> generative.Config:

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import i18n
+from tests.apptest import open_app_page
 from ui.catalog import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,13 +131,7 @@ def _latin_words(texts: list[str]) -> set[str]:
 
 
 def _run(page: str, lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(page, {"lang": lang})
 
 
 def _texts(at: AppTest) -> list[str]:

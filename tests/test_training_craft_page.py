@@ -16,6 +16,7 @@ from core.data.tabular import read_csv
 from core.jobs import JobState
 from core.labs import craft
 from pages.training_craft.common import PageConfig
+from tests.apptest import charts, open_app_page, query
 from ui.session import manager
 
 torch.set_num_threads(1)
@@ -26,17 +27,7 @@ OVERFIT = {"tab": "overfit", "n": "60", "width": "256", "depth": "3", "epochs": 
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update(query or {})
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def query(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+    return open_app_page(PAGE, query)
 
 
 def button(at: AppTest, label: str):
@@ -48,11 +39,6 @@ def wait_for(job, timeout: float = 90) -> None:
     while job.state.active and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not job.state.active, f"the job did not end in {timeout} s"
-
-
-def charts(at: AppTest) -> dict[str, str]:
-    """Plotly charts on the page by key, with their JSON spec."""
-    return {c.proto.id.rsplit("-", 1)[-1]: c.proto.spec for c in at.get("plotly_chart")}
 
 
 def test_opening_the_page_writes_its_settings_into_the_address_bar():
