@@ -20,6 +20,7 @@ from core.envs.gridworld import default_layout, parse_layout
 from core.jobs import JobState
 from core.labs import rl
 from pages.rl_lab import agent
+from tests.apptest import open_app_page, query
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,17 +32,7 @@ RACE_KEYS = tuple(f"rl_race_{a}" for a in rl.ALGORITHMS)
 
 
 def open_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update(query or {})
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def query(at: AppTest) -> dict[str, str]:
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+    return open_app_page(PAGE, query)
 
 
 def shown_config(at: AppTest) -> rl.Config:
