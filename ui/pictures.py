@@ -1,7 +1,10 @@
 """Picture input widgets that several pages share (the CNN lab's "draw to test", the Explain page): a drawing
-pad and an image upload, both returning something ``ImageDataset.preprocess`` accepts."""
+pad and an image upload, both returning something ``ImageDataset.preprocess`` accepts; and a few pictures per class
+named by the visitor (the CNN lab's and the compression page's own pictures)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -57,3 +60,21 @@ def picture_upload(key: str, label: str | None = None) -> Image.Image | None:
     except DataError as exc:
         st.error(show(exc), icon=":material/error:")
         return None
+
+
+def class_uploads(prefix: str, *, classes: str, class_name: str, default_name: Callable[[int], str],
+                  images: str) -> dict[str, list[tuple[str, bytes]]]:
+    """How many classes (2 to 6, key ``{prefix}_n``), then a column per class with its name (key
+    ``{prefix}_name{k}``) and its pictures (key ``{prefix}_files{k}``). Returns ``{class name: [(file name,
+    bytes), ...]}`` for the classes with pictures (an empty name is the default one, ``default_name(k + 1)``); the
+    texts come in the visitor's language."""
+    types = [e.lstrip(".") for e in IMAGE_EXTENSIONS]
+    n = st.number_input(classes, 2, 6, 2, key=f"{prefix}_n")
+    files: dict[str, list[tuple[str, bytes]]] = {}
+    for k, col in enumerate(st.columns(int(n))):
+        default = default_name(k + 1)
+        name = col.text_input(class_name, default, key=f"{prefix}_name{k}", max_chars=30)
+        chosen = col.file_uploader(images, type=types, accept_multiple_files=True, key=f"{prefix}_files{k}")
+        if chosen:
+            files.setdefault(name.strip() or default, []).extend((c.name, c.getvalue()) for c in chosen)
+    return files

@@ -13,12 +13,12 @@ from core.labs import vision
 from core.viz.images import image_grid
 from ui.display import chart
 from ui.i18n import lang, show, t
+from ui.pictures import class_uploads
 from ui.settings import Form
 
 from .model import apply_architecture
 
 UPLOAD_MODES = ("zip", "files")
-IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -63,15 +63,8 @@ def _upload(f: Form) -> ImageDataset | None:
             return None
         zip_bytes = upload.getvalue()
     else:
-        n = st.number_input(t("vision.page.upload_classes"), 2, 6, 2, key="cnn_up_n")
-        files = {}
-        for k, col in enumerate(st.columns(int(n))):
-            default = t("vision.page.class_n", n=k + 1)
-            name = col.text_input(t("vision.page.class_name"), default, key=f"cnn_up_name{k}", max_chars=30)
-            chosen = col.file_uploader(t("vision.page.images"), type=IMAGE_TYPES, accept_multiple_files=True,
-                                       key=f"cnn_up_files{k}")
-            if chosen:
-                files.setdefault(name.strip() or default, []).extend((c.name, c.getvalue()) for c in chosen)
+        files = class_uploads("cnn_up", classes=t("vision.page.upload_classes"), class_name=t("vision.page.class_name"),
+                              default_name=lambda n: t("vision.page.class_n", n=n), images=t("vision.page.images"))
         if not files:
             st.caption(t("vision.page.upload_files_rules", per_class=MIN_PER_CLASS))
             return None

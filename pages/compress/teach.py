@@ -10,7 +10,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from core.data.images import IMAGE_EXTENSIONS, MIN_PER_CLASS, ImageDataset, load_uploaded_dataset
+from core.data.images import MIN_PER_CLASS, ImageDataset, load_uploaded_dataset
 from core.errors import PlaygroundError
 from core.jobs import JobSnapshot
 from core.labs import compress
@@ -18,6 +18,7 @@ from core.viz import compress as viz
 from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.jobs import job_controls, live_panel
+from ui.pictures import class_uploads
 from ui.settings import Form
 
 from .common import JOBS, kb, new_job, settled, training_settings
@@ -25,7 +26,6 @@ from .source import Chosen
 
 SHOTS = tuple(range(1, 21))
 OWN_KEY = "cmp_own"
-OWN_CLASSES_KEY = "cmp_own_n"
 UPLOAD_SIZE = {"digits": 16, "shapes": 32}  # the built-in set's picture size (its backbone reads these)
 UPLOAD_COLOR = {"digits": "gray", "shapes": "rgb"}
 
@@ -86,16 +86,10 @@ def _own_pictures(zip_bytes: bytes | None, files: dict | None, size: int, color:
 def own_pictures(config: compress.Config) -> ImageDataset | None:
     """The visitor's pictures as the new classes (a zip of class folders, or a few files per class)."""
     st.caption(t("compress.page.own_not_in_link"))
-    types = [e.lstrip(".") for e in IMAGE_EXTENSIONS]
-    n = st.number_input(t("compress.page.own_classes"), 2, 6, 2, key=OWN_CLASSES_KEY)
-    files: dict[str, list[tuple[str, bytes]]] = {}
-    for k, col in enumerate(st.columns(int(n))):
-        default = t("compress.page.own_class", n=k + 1)
-        name = col.text_input(t("compress.page.own_class_name"), default, key=f"cmp_own_name{k}", max_chars=30)
-        chosen = col.file_uploader(t("compress.page.own_images"), type=types, accept_multiple_files=True,
-                                   key=f"cmp_own_files{k}")
-        if chosen:
-            files.setdefault(name.strip() or default, []).extend((c.name, c.getvalue()) for c in chosen)
+    files = class_uploads("cmp_own", classes=t("compress.page.own_classes"),
+                          class_name=t("compress.page.own_class_name"),
+                          default_name=lambda n: t("compress.page.own_class", n=n),
+                          images=t("compress.page.own_images"))
     zipped = st.file_uploader(t("compress.page.own_zip"), type=["zip"], key="cmp_own_zip")
     if zipped is None and not files:
         st.caption(t("compress.page.own_rules", per_class=MIN_PER_CLASS, k=max(config.shots)))

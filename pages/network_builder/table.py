@@ -8,17 +8,20 @@ import numpy as np
 import streamlit as st
 
 from core.data.planar import problem_of
-from core.data.tabular import Table, TabularData, prepare, read_csv
+from core.data.tabular import Table, TabularData, prepare
 from core.errors import PlaygroundError
 from core.inspect.planar import NetworkView, plane_points
 from core.labs import planar
 from core.viz.planar import confusion_matrix, decision_surface
+from ui import tables
 from ui.display import chart, palette
 from ui.i18n import lang, show, t
 from ui.jobs import reset_job
 from ui.settings import Form
+from ui.tables import TableSlots, TableTexts
 
 FILE, TABLE, ERROR, PREPARED, PREVIEW = (f"nb_csv{s}" for s in ("_file", "_table", "_error", "_prepared", "_preview"))
+SLOTS = TableSlots(file=FILE, table=TABLE, error=ERROR, label="csv_label", features="csv_features")
 
 
 def is_table(config: planar.Config) -> bool:
@@ -36,8 +39,7 @@ def source_switch(f: Form) -> None:
 
 
 def current_table() -> Table | None:
-    held = st.session_state.get(TABLE)
-    return held[1] if held else None
+    return tables.current_table(SLOTS)
 
 
 def _uploaded(f: Form, job_key: str) -> None:
@@ -49,46 +51,24 @@ def _uploaded(f: Form, job_key: str) -> None:
     file = state.get(FILE)
     if file is None:
         return
-    try:
-        table = read_csv(file.getvalue())
-    except PlaygroundError as exc:
-        state[ERROR] = exc.as_message()
+    table = tables.load(f, SLOTS, file.name, file.getvalue())
+    if table is None:
         return
     try:
         task = prepare(table, table.names[-1]).task
     except PlaygroundError:  # the last column cannot be the label: the visitor picks another
         task = "classification"
-    state[TABLE] = (file.name, table)
-    state[f.key("csv_label")] = table.names[-1]
-    state[f.key("csv_features")] = table.names[:-1]
     state[f.key("problem")] = task
-
-
-def _label_changed(f: Form) -> None:
-    label, table = f.value("csv_label"), current_table()
-    columns = [c for c in (f.value("csv_features") or []) if c != label]
-    st.session_state[f.key("csv_features")] = columns or [c for c in table.names if c != label]
 
 
 def controls(f: Form, job_key: str) -> None:
     """Upload, label and input columns, task, training share (in the data column of the page)."""
-    st.file_uploader(t("planar.page.csv_upload"), type=["csv", "tsv", "txt"], key=FILE, on_change=_uploaded,
-                     args=(f, job_key), help=t("planar.page.csv_upload_help"))
-    st.caption(t("planar.page.csv_not_in_link"), help=t("planar.page.csv_not_in_link_help"))
-    if error := st.session_state.get(ERROR):
-        st.error(show(error), icon=":material/error:")
-    table = current_table()
-    if table is None:
+    texts = TableTexts(upload=t("planar.page.csv_upload"), upload_help=t("planar.page.csv_upload_help"),
+                       not_in_link=t("planar.page.csv_not_in_link"),
+                       not_in_link_help=t("planar.page.csv_not_in_link_help"), label_help=f.help("csv_label"),
+                       features_help=f.help("csv_features"), features_placeholder=t("planar.page.csv_all_columns"))
+    if tables.table_controls(f, SLOTS, texts, on_upload=_uploaded, args=(f, job_key)) is None:
         return
-    state = st.session_state
-    if f.value("csv_label") not in table.names:
-        state[f.key("csv_label")] = table.names[-1]
-    label = f.value("csv_label")
-    state[f.key("csv_features")] = [c for c in (f.value("csv_features") or []) if c in table.names and c != label]
-    st.selectbox(f.label("csv_label"), table.names, key=f.key("csv_label"), on_change=_label_changed, args=(f,),
-                 help=f.help("csv_label"))
-    st.multiselect(f.label("csv_features"), [c for c in table.names if c != label], key=f.key("csv_features"),
-                   help=f.help("csv_features"), placeholder=t("planar.page.csv_all_columns"))
     f.pills("problem", wrap=True)
     f.slider("train_pct", step=10)
     f.slider("batch_size")

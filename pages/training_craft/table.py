@@ -12,21 +12,24 @@ import pandas as pd
 import streamlit as st
 from sklearn.datasets import load_iris
 
-from core.data.tabular import Table, TabularData, read_csv
+from core.data.tabular import Table, TabularData
 from core.errors import PlaygroundError
 from core.jobs import JobSnapshot, JobState
 from core.labs import craft
 from core.viz.craft import boundary_figure, confusion_figure, fit_curves, regression_figure
+from ui import tables
 from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.jobs import current_job, live_panel
 from ui.settings import Form
+from ui.tables import TableSlots, TableTexts
 
 from . import common
 from .common import titled
 
 FILE, TABLE, ERROR, PREPARED, TESTED = (f"craft_csv{s}" for s in ("_file", "_table", "_error", "_prepared",
                                                                    "_tested"))
+SLOTS = TableSlots(file=FILE, table=TABLE, error=ERROR, label="label", features="features")
 BATCHES = (8, 16, 32, 64, 128, 256, 512)
 
 
@@ -43,18 +46,8 @@ def sample_csv() -> bytes:
 
 def _load(f: Form, name: str, data: bytes) -> None:
     """Read a table and start from its last column as the label and every other column as a feature."""
-    state = st.session_state
-    state.pop(ERROR, None)
-    state.pop(PREPARED, None)
-    try:
-        table = read_csv(data)
-    except PlaygroundError as exc:
-        state[ERROR] = exc.as_message()
-        state.pop(TABLE, None)
-        return
-    state[TABLE] = (name, table)
-    state[f.key("label")] = table.names[-1]
-    state[f.key("features")] = table.names[:-1]
+    st.session_state.pop(PREPARED, None)
+    tables.load(f, SLOTS, name, data)
 
 
 def _uploaded(f: Form) -> None:
@@ -66,38 +59,25 @@ def _uploaded(f: Form) -> None:
     _load(f, file.name, file.getvalue())
 
 
-def _label_changed(f: Form) -> None:
-    label = f.value("label")
-    table: Table = st.session_state[TABLE][1]
-    features = [c for c in (f.value("features") or []) if c != label]
-    st.session_state[f.key("features")] = features or [c for c in table.names if c != label]
-
-
 def current_table() -> Table | None:
-    held = st.session_state.get(TABLE)
-    return held[1] if held else None
+    return tables.current_table(SLOTS)
 
 
 # ---------------------------------------------------------------------------------------------- settings
-def settings(f: Form) -> None:
-    st.file_uploader(t("craft.page.upload"), type=["csv", "tsv", "txt"], key=FILE, on_change=_uploaded, args=(f,),
-                     help=t("craft.page.upload_help"))
+def _sample_button(f: Form) -> None:
     st.button(t("craft.page.use_sample"), key="craft_csv_sample", icon=":material/local_florist:",
               on_click=_load, args=(f, "iris.csv", sample_csv()), help=t("craft.page.sample_help"))
-    st.caption(t("craft.page.upload_not_in_link"), help=t("craft.page.upload_not_in_link_help"))
-    if error := st.session_state.get(ERROR):
-        st.error(show(error), icon=":material/error:")
-    table = current_table()
-    if table is None:
+
+
+def settings(f: Form) -> None:
+    texts = TableTexts(upload=t("craft.page.upload"), upload_help=t("craft.page.upload_help"),
+                       not_in_link=t("craft.page.upload_not_in_link"),
+                       not_in_link_help=t("craft.page.upload_not_in_link_help"),
+                       label_help=t("craft.page.label_help"), features_help=t("craft.page.features_help"),
+                       features_placeholder=t("craft.page.features_placeholder"))
+    if tables.table_controls(f, SLOTS, texts, on_upload=_uploaded, args=(f,),
+                             after_upload=functools.partial(_sample_button, f)) is None:
         return
-    state = st.session_state
-    if f.value("label") not in table.names:  # a label from another table (or from before)
-        state[f.key("label")] = table.names[-1]
-    state[f.key("features")] = [c for c in (f.value("features") or []) if c in table.names and c != f.value("label")]
-    st.selectbox(f.label("label"), table.names, key=f.key("label"), on_change=_label_changed, args=(f,),
-                 help=t("craft.page.label_help"))
-    st.multiselect(f.label("features"), [c for c in table.names if c != f.value("label")], key=f.key("features"),
-                   help=t("craft.page.features_help"), placeholder=t("craft.page.features_placeholder"))
     f.pills("task", format_func=lambda v: t(f"craft.tasks.{v}"), help=t("craft.page.task_help"), wrap=True)
     f.toggle("standardize")
     cols = st.columns(2)
