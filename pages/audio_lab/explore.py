@@ -11,6 +11,7 @@ from core.errors import ConfigError
 from core.labs import audio
 from core.labs.audio.features import frame_times, mel_db, mel_frequencies, mfcc, stft_db, stft_frequencies
 from core.viz.audio import mfcc_figure, spectrogram_figure, waveform_figure
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.settings import Form
 
@@ -85,22 +86,22 @@ def augmentation_row(f: Form, wave: np.ndarray) -> dict[str, np.ndarray]:
 def feature_figures(wave: np.ndarray, p: audio.FeatureParams, label: str) -> None:
     """Waveform, STFT, mel spectrogram and MFCCs of one clip."""
     language = lang()
-    st.plotly_chart(waveform_figure(wave, SAMPLE_RATE, title=t("audio.explore.waveform", view=label), lang=language),
-                    width="stretch", key="audio_fig_wave")
+    chart(waveform_figure(wave, SAMPLE_RATE, title=t("audio.explore.waveform", view=label), lang=language),
+          key="audio_fig_wave")
     spec = stft_db(wave, p)
     mel = mel_db(wave, p)
     cep = mfcc(wave, p)
     times = frame_times(spec.shape[1], p)
     left, right = st.columns(2)
-    left.plotly_chart(spectrogram_figure(spec, times, stft_frequencies(p), lang=language,
-                                         title=t("audio.explore.stft", bins=spec.shape[0], frames=spec.shape[1])),
-                      width="stretch", key="audio_fig_stft")
-    right.plotly_chart(spectrogram_figure(mel, times, mel_frequencies(p), mel=True, lang=language,
-                                          title=t("audio.explore.mel", bands=mel.shape[0], frames=mel.shape[1])),
-                       width="stretch", key="audio_fig_mel")
-    st.plotly_chart(mfcc_figure(cep, times, p.n_mfcc, p.deltas, lang=language,
-                                title=t("audio.explore.mfcc", rows=cep.shape[0], frames=cep.shape[1])),
-                    width="stretch", key="audio_fig_mfcc")
+    chart(spectrogram_figure(spec, times, stft_frequencies(p), lang=language,
+                             title=t("audio.explore.stft", bins=spec.shape[0], frames=spec.shape[1])),
+          key="audio_fig_stft", where=left)
+    chart(spectrogram_figure(mel, times, mel_frequencies(p), mel=True, lang=language,
+                             title=t("audio.explore.mel", bands=mel.shape[0], frames=mel.shape[1])),
+          key="audio_fig_mel", where=right)
+    chart(mfcc_figure(cep, times, p.n_mfcc, p.deltas, lang=language,
+                      title=t("audio.explore.mfcc", rows=cep.shape[0], frames=cep.shape[1])),
+          key="audio_fig_mfcc")
     st.caption(t("audio.explore.resolution", window=p.n_fft / SAMPLE_RATE * 1000,
                  hop=p.hop_length / SAMPLE_RATE * 1000, bin=SAMPLE_RATE / p.n_fft, fps=p.sample_rate / p.hop_length))
 

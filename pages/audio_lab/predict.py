@@ -13,6 +13,7 @@ from core.jobs import TrainingJob
 from core.labs import audio
 from core.labs.audio.config import SURE
 from core.viz.audio import attribution_figure, probability_figure, waveform_figure
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.jobs import current_job
 from ui.live import live
@@ -81,17 +82,17 @@ def _results(clip: Clip, wave: np.ndarray, language: str, labels: tuple[str, ...
     top = st.columns([1, 2])
     for name, exp in explanations.items():
         top[0].markdown(_verdict(name, exp, labels, clip.digit))
-    top[1].plotly_chart(probability_figure({n: e.probabilities for n, e in explanations.items()}, labels,
-                                           kinds={n: "taught" if jobs[n][0] is current_job(TEACH_KEY) else e.kind
-                                                  for n, e in explanations.items()}, lang=lang()),
-                        width="stretch", key="audio_predict_probs")
+    chart(probability_figure({n: e.probabilities for n, e in explanations.items()}, labels,
+                             kinds={n: "taught" if jobs[n][0] is current_job(TEACH_KEY) else e.kind
+                                    for n, e in explanations.items()}, lang=lang()),
+          key="audio_predict_probs", where=top[1])
     cols = st.columns(len(explanations))
     for col, (name, exp) in zip(cols, explanations.items(), strict=True):
         fig = attribution_figure(exp.inputs, exp.map, exp.times, freqs=exp.freqs, row_labels=exp.row_labels,
                                  input_title=t("audio.predict.input_mel" if exp.freqs is not None
                                                else "audio.predict.input_mfcc"),
                                  title=t("audio.predict.why", name=name, word=labels[exp.target]), lang=lang())
-        col.plotly_chart(fig, width="stretch", key=f"audio_predict_ig_{jobs[name][0].id}")
+        chart(fig, key=f"audio_predict_ig_{jobs[name][0].id}", where=col)
         error = exp.completeness_error
         if error is not None:
             col.caption(t("audio.predict.completeness", diff=exp.output_diff, error=error, seconds=exp.seconds))
@@ -125,8 +126,8 @@ def _tab(config: audio.PageConfig) -> bool:
                 return any(job.state.active for job, _ in jobs.values())
             left, right = st.columns([2, 1])
             with left:
-                st.plotly_chart(waveform_figure(wave, SAMPLE_RATE, title=t("audio.predict.heard"), height=200,
-                                                lang=lang()), width="stretch", key="audio_predict_wave")
+                chart(waveform_figure(wave, SAMPLE_RATE, title=t("audio.predict.heard"), height=200,
+                                      lang=lang()), key="audio_predict_wave")
             with right:
                 st.audio(wave, sample_rate=SAMPLE_RATE)
                 choice = st.selectbox(t("audio.predict.target"), [None, *range(10)], key="audio_predict_target",

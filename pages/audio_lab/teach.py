@@ -17,6 +17,7 @@ from core.errors import PlaygroundError
 from core.jobs import JobSnapshot, TrainingJob
 from core.labs import audio
 from core.viz.curves import training_curves
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.jobs import current_job, job_controls, live_panel
 from ui.settings import Form
@@ -179,8 +180,7 @@ def results(snap: JobSnapshot | None, labels: tuple[str, ...]) -> None:
     cols[2].metric(t("audio.teach.learned"), t("audio.teach.learned_value", n=view.learned_from),
                    help=t(f"audio.teach.mode_{view.mode}"))
     left, right = st.columns([3, 2])
-    left.plotly_chart(training_curves(snap, val_name=t("audio.teach.val_name"), lang=lang()), width="stretch",
-                      key="audio_teach_curves")
+    chart(training_curves(snap, val_name=t("audio.teach.val_name"), lang=lang()), key="audio_teach_curves", where=left)
     if len(view.digits):
         rows = pd.DataFrame({
             t("audio.teach.col_said"): [labels[d] for d in view.digits],

@@ -11,6 +11,7 @@ from core.labs import audio
 from core.labs.audio.config import CHANNELS, SURE
 from core.viz.audio import confusion_figure, race_figure, voice_accuracy_figure
 from core.viz.curves import training_curves
+from ui.display import chart
 from ui.i18n import lang, show, t
 from ui.jobs import current_job, job_controls, live_panel, start_job
 from ui.live import live
@@ -92,8 +93,7 @@ def _results(snap: JobSnapshot | None, slot: str, key: str) -> None:
     if snap is None:
         st.caption(t(f"audio.train.press_{slot}"))
         return
-    st.plotly_chart(training_curves(snap, val_name=t("audio.train.val_name"), lang=lang()), width="stretch",
-                    key=f"{key}_curves")
+    chart(training_curves(snap, val_name=t("audio.train.val_name"), lang=lang()), key=f"{key}_curves")
     view: audio.View | None = snap.view
     if view is None:
         return
@@ -103,8 +103,7 @@ def _results(snap: JobSnapshot | None, slot: str, key: str) -> None:
                    help=t("audio.train.recording_help"))
     cols[2].metric(t("audio.train.time"), t("audio.train.seconds", seconds=snap.wall_s))
     st.caption(t("audio.train.sure", share=view.sure_share, accuracy=view.sure_accuracy, sure=SURE))
-    st.plotly_chart(confusion_figure(view.confusion, view.labels, height=330, lang=lang()), width="stretch",
-                    key=f"{key}_confusion")
+    chart(confusion_figure(view.confusion, view.labels, height=330, lang=lang()), key=f"{key}_confusion")
 
 
 def _race_panel() -> None:
@@ -122,10 +121,10 @@ def _race_panel() -> None:
         if not snaps:
             return False
         left, right = st.columns(2)
-        left.plotly_chart(race_figure(snaps, lang=lang()), width="stretch", key="audio_race")
+        chart(race_figure(snaps, lang=lang()), key="audio_race", where=left)
         if per_voice:
-            right.plotly_chart(voice_accuracy_figure(per_voice, kinds=kinds, recording=recording, lang=lang()),
-                               width="stretch", key="audio_voices")
+            chart(voice_accuracy_figure(per_voice, kinds=kinds, recording=recording, lang=lang()), key="audio_voices",
+                  where=right)
         return any(s.state.active for _, s in snaps.values())
 
     jobs = [current_job(key) for key in SLOTS]
