@@ -8,6 +8,7 @@ import streamlit as st
 from core.errors import PlaygroundError
 from pages.audio_lab import common, explore, predict, teach, train
 from ui.i18n import show, t
+from ui.lessons import lesson_panel
 from ui.settings import share_note
 
 st.title(t("audio.page.title"))
@@ -23,6 +24,7 @@ except PlaygroundError as exc:
     st.error(show(exc), icon=":material/error:")
     st.stop()
 form.commit(config)
+lesson_panel("audio", form, train.CNN_KEY)  # the challenges follow the CNN's run (tab 2)
 
 common.language_picker(form)
 listen, race, yours, own = st.tabs([t("audio.page.tab_listen"), t("audio.page.tab_train"),
