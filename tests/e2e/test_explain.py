@@ -87,7 +87,8 @@ def test_a_model_trained_in_a_lab_is_explained_from_the_shelf(page, app_url):
     _explain_a_builder_model(page, app_url, "en")
     page.wait_for_function(TRACES, arg="ex_nb_features", timeout=60_000)
     assert page.evaluate(TRACES, "ex_nb_features") == ["bar", "bar"]
-    assert "model=shelf" in page.url  # the source is in the link; the model itself is this visit's
+    # the source is in the link (written once the rerun ends); the model itself is this visit's
+    page.wait_for_function("() => location.href.includes('model=shelf')", timeout=30_000)
 
 
 def test_explain_in_chinese_with_a_lab_model_and_the_bundled_cnn(page, app_url):
