@@ -131,11 +131,14 @@ class SupervisedTrainer:
         measured = self.stats_every <= 1 or self.steps_taken_total % self.stats_every == 1
         grad_norm = gradient_norm(self.params, self.clip_norm) if measured or self.clip_norm else None
         self.optimizer.step()
-        with torch.no_grad():  # every number in one transfer: each .item() is a device sync of its own
-            numbers = [loss.detach()] + ([grad_norm.to(loss.dtype)] if grad_norm is not None else [])
-            if measured and self.classification:
-                numbers.append((out.argmax(dim=1) == y).to(loss.dtype).mean())
-            values = torch.stack(numbers).tolist()
+        if grad_norm is None and not (measured and self.classification):
+            values = [loss.item()]  # most steps: the loss alone
+        else:
+            with torch.no_grad():  # every number in one transfer: each .item() is a device sync of its own
+                numbers = [loss.detach()] + ([grad_norm.to(loss.dtype)] if grad_norm is not None else [])
+                if measured and self.classification:
+                    numbers.append((out.argmax(dim=1) == y).to(loss.dtype).mean())
+                values = torch.stack(numbers).tolist()
         result = {"loss": values[0], "lr": self.optimizer.param_groups[0]["lr"]}
         if grad_norm is not None:
             result["grad_norm"] = values[1]
