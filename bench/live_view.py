@@ -91,7 +91,10 @@ def main() -> None:
             print(f"builder default network: page open {opened:,.0f} steps/s, page closed {closed:,.0f} steps/s "
                   f"(ratio {opened / closed:.2f})", flush=True)
             page.goto(f"{base}/network_builder")
-            page.get_by_role("button", name="Reset").first.click()
+            page.wait_for_timeout(3000)
+            reset = page.get_by_role("button", name="Reset").first
+            if reset.is_enabled():  # the reloaded page may have reconnected to the session with the run
+                reset.click()
             # builder: two 0.5 s panels and one 1.5 s panel; CNN lab: one 0.75 s panel; sequence lab: one 1 s
             ms = {
                 "builder": server_ms_per_redraw(page, proc.pid, base, "network_builder", "Play", 2 / 0.5 + 1 / 1.5,
