@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.appserver import CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app  # noqa: E402
+from bench.appserver import CHROMIUM_ARGS, chromium_path, free_port, start_app, stop_app, warm_up  # noqa: E402
 
 TARGET_STEPS = 300
 TIMEOUT_S = 300
@@ -119,6 +119,7 @@ def main(ns: list[int]) -> None:
     port = free_port()
     proc = start_app(port)
     base = f"http://127.0.0.1:{port}"
+    warm_up(base)  # a fresh server's first deep link shows "Page not found" (see bench/appserver.py)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
