@@ -5,25 +5,18 @@ lives in the URL, so the address can be shared."""
 
 import streamlit as st
 
-from core.errors import PlaygroundError
 from pages.audio_lab import common, explore, predict, teach, train
-from ui.i18n import show, t
+from ui.display import header
+from ui.i18n import t
 from ui.lessons import lesson_panel
 from ui.settings import share_note
 
-st.title(t("audio.page.title"))
-st.markdown(t("audio.page.lede"))
+header(t("audio.page.title"), lede=t("audio.page.lede"), small=False)
 
 form = common.form()
 form.warnings()
 common.settle_clip(common.digits(form.value("language")), common.EXPLORE_KEYS)
-config = form.config()
-try:
-    config.validate()
-except PlaygroundError as exc:
-    st.error(show(exc), icon=":material/error:")
-    st.stop()
-form.commit(config)
+config = form.checked()
 lesson_panel("audio", form, train.CNN_KEY)  # the challenges follow the CNN's run (tab 2)
 
 common.language_picker(form)
