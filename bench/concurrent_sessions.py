@@ -5,8 +5,11 @@ as the server, so the server's share of the CPU ("server cores") is printed too.
 
 For each N it reports server RSS, RSS per extra session, steps/s per job, how many jobs waited in the
 queue and for how long, whether every session finished with its own result (its sidebar lists exactly
-one job: its own), and the live-view latency: how old the numbers on the page are when a visitor reads them
-(the page shows the job's training time; the browser knows when it pressed Play). Last line:
+one job: its own), and the live-view latency: how old the numbers on the page are when a visitor reads them.
+The page shows the job's training time and the browser knows when it pressed Play, so each reading gives
+``read time − Play time − training time`` = (Play → first step) + (age of the numbers). Per session the smallest
+such value is taken as its start delay ("start s"), and the latency is each reading's excess over it (so the
+freshest reading of a session counts as age 0: a lower bound by at most that reading's own age). Last line:
 ``sessions=<max N held> rss_per_session_mb=<x>``.
 
     python bench/concurrent_sessions.py            # N = 1, 5, 10, 20
@@ -68,7 +71,7 @@ def run_round(browser, base: str, pid: int, n: int) -> dict:
     for i, page in enumerate(pages):
         page.get_by_role("button", name="Play").click()
         clicked[i] = time.monotonic()
-    latencies: list[float] = []
+    offsets: dict[int, list[float]] = {}
     started: dict[int, float] = {}
     queued_seen: set[int] = set()
     done: dict[int, float] = {}
@@ -81,7 +84,7 @@ def run_round(browser, base: str, pid: int, n: int) -> dict:
             text = page.locator('[data-testid="stMain"]').inner_text(timeout=10_000)
             read_at = time.monotonic()
             if shown := re.search(r"running · step [\d,]+.*· ([\d.]+) s", text):
-                latencies.append(read_at - clicked[i] - float(shown.group(1)))
+                offsets.setdefault(i, []).append(read_at - clicked[i] - float(shown.group(1)))
             if "in the queue" in text:
                 queued_seen.add(i)
             if match := re.search(r"([\d,]+) steps/s", text):
@@ -105,11 +108,13 @@ def run_round(browser, base: str, pid: int, n: int) -> dict:
     for context in contexts:
         context.close()
     waits = [started[i] for i in queued_seen if i in started]
+    ages = [x - min(v) for v in offsets.values() for x in v]
     return {
         "n": n, "rss_open": rss_open, "rss_peak": peak_rss, "finished": len(done), "own_results": own_results,
         "steps_per_s": sum(rates.values()) / max(1, len(rates)), "queued": len(queued_seen),
         "max_wait_s": max(waits, default=0.0), "slowest_s": max(done.values(), default=float("nan")),
-        "server_cores": server_cores, "latency_s": statistics.median(latencies) if latencies else float("nan"),
+        "server_cores": server_cores, "latency_s": statistics.median(ages) if ages else float("nan"),
+        "start_s": statistics.median(min(v) for v in offsets.values()) if offsets else float("nan"),
     }
 
 
@@ -127,14 +132,14 @@ def main(ns: list[int]) -> None:
             baseline = rss_mb(proc.pid)
             print(f"server RSS after warm-up: {baseline:.0f} MB")
             print(" N  finished  own  RSS-peak MB  MB/extra  steps/s/job  queued  max-wait s  slowest s  server cores"
-                  "  latency s")
+                  "  latency s  start s")
             held, per_session = 0, float("nan")
             for n in ns:
                 r = run_round(browser, base, proc.pid, n)
                 extra = (r["rss_peak"] - baseline) / n
                 print(f"{n:2d}  {r['finished']:8d}  {r['own_results']:3d}  {r['rss_peak']:11.0f}  {extra:8.1f}"
                       f"  {r['steps_per_s']:11.0f}  {r['queued']:6d}  {r['max_wait_s']:10.1f}  {r['slowest_s']:9.1f}"
-                      f"  {r['server_cores']:12.2f}  {r['latency_s']:9.2f}")
+                      f"  {r['server_cores']:12.2f}  {r['latency_s']:9.2f}  {r['start_s']:7.2f}")
                 if r["finished"] == n and r["own_results"] == n and proc.poll() is None:
                     held, per_session = n, extra
             browser.close()
