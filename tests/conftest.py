@@ -5,3 +5,15 @@ interpreter, where a test can look at a trainer. The Chromium tests start a real
 import os
 
 os.environ.setdefault("PLAYGROUND_BACKEND", "thread")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread, as jobs train (a module asks for it with ``pytest.mark.usefixtures``)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -6,27 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-import torch
 
-from core.jobs import JobState
 from core.labs import attention as A
 from core.lessons import lessons_for
+from tests.runs import finished
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _run(config: A.Config, steps: int):
-    job = A.make_job(config, total_steps=steps).start()
-    assert job.join(120)
-    snap = job.snapshot()
-    assert snap.state == JobState.FINISHED
-    return job.config, snap
+    return finished(A.make_job(config, total_steps=steps), 120)
 
 
 def lesson():

@@ -20,12 +20,7 @@ from tests.apptest import open_app_page, query
 PAGE = "pages/audio_lab/page.py"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def lesson():

@@ -15,22 +15,18 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from core.compress import demo
-from core.jobs import JobState, build_seeded
+from core.jobs import build_seeded
 from core.labs import compress as lab
 from core.lessons import lessons_for
 from core.lessons.compress import SHOTS
 from core.shelf import Shelf
+from tests.runs import finished
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/compress/page.py"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +40,7 @@ def lesson():
 
 
 def _run(config: lab.Config, source):
-    job = lab.make_job(config, source).start()
-    assert job.join(300)
-    snap = job.snapshot()
-    assert snap.state == JobState.FINISHED
-    return job.config, snap
+    return finished(lab.make_job(config, source), 300)
 
 
 def test_the_lesson_is_found_and_its_steps_set_up_each_kind_of_training():

@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from core.jobs import JobState
@@ -17,17 +16,13 @@ from core.labs import craft
 from core.lessons import lessons_for
 from core.lessons.craft import CURED_LOSS, preset
 from pages.training_craft.common import PageConfig, part_of
+from tests.runs import finished
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/training_craft/page.py"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def lesson():
@@ -35,11 +30,7 @@ def lesson():
 
 
 def _run(config: craft.Config):
-    job = craft.make_job(config).start()
-    assert job.join(300)
-    snap = job.snapshot()
-    assert snap.state == JobState.FINISHED
-    return job.config, snap
+    return finished(craft.make_job(config), 300)
 
 
 def test_the_lesson_is_found_and_its_steps_open_their_parts():

@@ -11,9 +11,9 @@ import pytest
 
 import core.lessons
 from core import i18n
-from core.jobs import JobState
 from core.labs import lab, planar
 from core.lessons import lessons_for
+from tests.runs import finished
 
 LABS = [m.name for m in pkgutil.iter_modules(core.lessons.__path__)]
 LESSONS = [lesson for name in LABS for lesson in lessons_for(name)]
@@ -39,11 +39,7 @@ def test_set_it_up_gives_valid_settings(lesson):
 
 
 def _run(config: planar.Config, steps: int):
-    job = planar.make_job(config, total_steps=steps).start()
-    assert job.join(120)
-    snap = job.snapshot()
-    assert snap.state == JobState.FINISHED
-    return job.config, snap
+    return finished(planar.make_job(config, total_steps=steps), 120)
 
 
 def test_the_spiral_challenge_passes_on_a_run_that_meets_it_and_fails_otherwise():

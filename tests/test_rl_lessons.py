@@ -7,29 +7,18 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 
 from core.envs.gridworld import default_layout
-from core.jobs import JobState
 from core.labs import rl
 from core.lessons import lessons_for
+from tests.runs import finished
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _run(config: rl.Config):
     """A real run to ``config.max_steps`` environment steps: the job's settings and its last snapshot."""
-    job = rl.make_job(config).start()
-    assert job.join(180)
-    snap = job.snapshot()
-    assert snap.state == JobState.FINISHED
-    return job.config, snap
+    return finished(rl.make_job(config), 180)
 
 
 def lesson():
