@@ -92,15 +92,18 @@ class Form(Generic[C]):
         if st.query_params.to_dict() != wanted:
             st.query_params.from_dict(wanted)
 
-    def checked(self, config: C | None = None) -> C:
+    def checked(self, config: C | None = None, *, stop: bool = True) -> C | None:
         """``config`` (default: what the widgets show) validated and written into the address bar; a value that
-        cannot work shows its message and ends the page run there (nothing reaches a job)."""
+        cannot work shows its message and ends the page run there (nothing reaches a job), or, with ``stop``
+        false, is left out of the address bar (None)."""
         config = config if config is not None else self.config()
         try:
             config.validate()
         except PlaygroundError as exc:
             st.error(show(exc), icon=":material/error:")
-            st.stop()
+            if stop:
+                st.stop()
+            return None
         self.commit(config)
         return config
 

@@ -23,9 +23,5 @@ try:
             views.picture_view(form, picked)
 except PlaygroundError as exc:
     st.error(show(exc), icon=":material/error:")
-config = form.config()
-try:
-    form.commit(config.validate())
-except PlaygroundError as exc:
-    st.error(show(exc), icon=":material/error:")
+form.checked(stop=False)  # the page has drawn: a bad value only stays out of the link
 share_note()

@@ -25,9 +25,5 @@ for name, tab in tabs.items():
             except PlaygroundError as exc:
                 st.error(show(exc), icon=":material/error:")
 
-config = form.config()
-try:
-    form.commit(config.validate())
-except PlaygroundError as exc:
-    st.error(show(exc), icon=":material/error:")
+form.checked(stop=False)  # the page has drawn: a bad value only stays out of the link
 share_note()
